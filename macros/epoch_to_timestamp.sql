@@ -1,0 +1,8 @@
+{# Unix seconds -> UTC timestamp (without time zone). #}
+{% macro epoch_to_timestamp(column) -%}
+    {{ return(adapter.dispatch('epoch_to_timestamp', 'cart_recovery')(column)) }}
+{%- endmacro %}
+
+{% macro default__epoch_to_timestamp(column) -%}
+    timezone('UTC', to_timestamp(cast({{ column }} as bigint)))
+{%- endmacro %}

@@ -1,0 +1,38 @@
+with
+
+source as (
+
+    select * from {{ source('shop', 'order_lines') }}
+
+),
+
+renamed as (
+
+    select
+        {{ dbt.concat([
+            'cast(order_id as ' ~ dbt.type_string() ~ ')',
+            "'-'",
+            'cast(line_number as ' ~ dbt.type_string() ~ ')',
+        ]) }} as order_line_id,
+        cast(order_id as {{ dbt.type_bigint() }}) as order_id,
+        cast(line_number as {{ dbt.type_int() }}) as line_number,
+        cast(sku as {{ dbt.type_string() }}) as sku,
+        cast(quantity as {{ dbt.type_int() }}) as quantity,
+        cast(unit_price as decimal(18, 2)) as unit_price,
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+    from source
+    {# Rows without a key cannot be used; a later issue routes them to rejected_records. #}
+    where
+        order_id is not null
+        and line_number is not null
+
+),
+
+deduplicated as (
+
+    select * from renamed
+    qualify row_number() over (partition by order_line_id order by loaded_at desc) = 1
+
+)
+
+select * from deduplicated

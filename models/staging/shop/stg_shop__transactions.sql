@@ -1,0 +1,35 @@
+with
+
+source as (
+
+    select * from {{ source('shop', 'transactions') }}
+
+),
+
+renamed as (
+
+    select
+        cast(transaction_id as {{ dbt.type_bigint() }}) as transaction_id,
+        cast(order_id as {{ dbt.type_bigint() }}) as order_id,
+        lower(trim(kind)) as kind,
+        lower(trim(status)) as status,
+        cast(amount as decimal(18, 2)) as amount,
+        upper(trim(currency)) as currency,
+        lower(trim(gateway)) as gateway,
+        cast(gateway_reference as {{ dbt.type_string() }}) as gateway_reference,
+        {{ to_utc_timestamp('created_at') }} as created_at,
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+    from source
+    {# Rows without a key cannot be used; a later issue routes them to rejected_records. #}
+    where transaction_id is not null
+
+),
+
+deduplicated as (
+
+    select * from renamed
+    qualify row_number() over (partition by transaction_id order by loaded_at desc) = 1
+
+)
+
+select * from deduplicated
