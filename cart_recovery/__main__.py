@@ -1,0 +1,5 @@
+import sys
+
+from cart_recovery.cli import main
+
+sys.exit(main())

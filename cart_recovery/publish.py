@@ -1,0 +1,336 @@
+"""Build the warehouse into a build file and publish it atomically (SPEC §8).
+
+DuckDB allows one writing process per file, and a reader holding the published file open must never block
+`dbt build`. So dbt always writes a separate *build file*; only when every node passed is that file moved onto
+the published path with `os.replace` (readers that still have the old file open keep reading the old inode).
+A failed build leaves the published file untouched. An exclusive lock next to the build file keeps two builds
+from writing the same build file at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+DEFAULT_RAW_DIR = "data/raw"
+DEFAULT_WAREHOUSE = "warehouse/cart_recovery.duckdb"
+DEFAULT_BUILD_PATH = "warehouse/build/cart_recovery.build.duckdb"
+DEMO_CARTS = 20_000
+DEMO_SEED = 42
+
+BUILD_INFO_TABLE = "warehouse_build"
+FAILED_STATUSES = frozenset({"error", "fail", "runtime error", "skipped"})
+
+EXIT_BUILD_FAILED = 1
+EXIT_BUILD_LOCKED = 3
+
+
+class BuildError(RuntimeError):
+    """The build did not pass; nothing was published."""
+
+    exit_code = EXIT_BUILD_FAILED
+
+
+class BuildLockedError(BuildError):
+    """Another build holds the build lock."""
+
+    exit_code = EXIT_BUILD_LOCKED
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Every location a build touches, absolute."""
+
+    project_dir: Path
+    raw_dir: Path
+    build_path: Path
+    published_path: Path
+    target_path: Path
+    log_path: Path
+
+    @property
+    def lock_path(self) -> Path:
+        return self.build_path.with_name(self.build_path.name + ".lock")
+
+    @property
+    def marker_path(self) -> Path:
+        return self.published_path.with_suffix(".build.json")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Paths:
+        """Resolve paths from the environment; relative paths are relative to the project directory."""
+        env = dict(os.environ if env is None else env)
+        project_dir = Path(env.get("CART_RECOVERY_PROJECT_DIR", PROJECT_DIR)).resolve()
+
+        def resolve(name: str, default: str) -> Path:
+            path = Path(env.get(name) or default).expanduser()
+            return path if path.is_absolute() else project_dir / path
+
+        return cls(
+            project_dir=project_dir,
+            raw_dir=resolve("CART_RECOVERY_RAW_DIR", DEFAULT_RAW_DIR),
+            build_path=resolve("CART_RECOVERY_BUILD_PATH", DEFAULT_BUILD_PATH),
+            published_path=resolve("CART_RECOVERY_WAREHOUSE", DEFAULT_WAREHOUSE),
+            target_path=resolve("DBT_TARGET_PATH", "target"),
+            log_path=resolve("DBT_LOG_PATH", "logs"),
+        )
+
+
+@contextlib.contextmanager
+def build_lock(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive, non-blocking lock for the duration of one build."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise BuildLockedError(
+                f"Another build is already running (lock {lock_path} held by {holder}). "
+                "Wait for it to finish and run the build again."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {_utc_now().isoformat()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def ensure_landing_data(raw_dir: Path, log: Any = print) -> bool:
+    """Generate the demo landing data when nothing is landed yet. Returns True when it generated."""
+    if raw_dir.exists():
+        return False
+    from cart_recovery.generate import generate
+
+    log(f"No landing data at {raw_dir}: generating the demo data set (carts={DEMO_CARTS}, seed={DEMO_SEED}).")
+    raw_dir.parent.mkdir(parents=True, exist_ok=True)
+    # Generate beside the target and rename, so an interrupted run never looks like landed data.
+    staging_dir = Path(tempfile.mkdtemp(prefix=f".{raw_dir.name}.", dir=raw_dir.parent))
+    try:
+        generate(staging_dir, carts=DEMO_CARTS, seed=DEMO_SEED)
+        staging_dir.rename(raw_dir)
+    except BaseException:
+        shutil.rmtree(staging_dir, ignore_errors=True)
+        raise
+    return True
+
+
+def remove_database_file(path: Path) -> None:
+    """Remove a DuckDB file and its write-ahead log, if present."""
+    for candidate in (path, path.with_name(path.name + ".wal")):
+        candidate.unlink(missing_ok=True)
+
+
+def run_dbt(paths: Paths, args: Sequence[str]) -> int:
+    """Run one dbt command in a child process (so that DuckDB is closed and checkpointed when it ends)."""
+    env = dict(os.environ)
+    env.update(
+        CART_RECOVERY_RAW_DIR=str(paths.raw_dir),
+        CART_RECOVERY_BUILD_PATH=str(paths.build_path),
+        DBT_PROFILES_DIR=str(paths.project_dir),
+        DBT_TARGET_PATH=str(paths.target_path),
+        DBT_LOG_PATH=str(paths.log_path),
+    )
+    command = [
+        sys.executable,
+        "-c",
+        "from dbt.cli.main import cli; cli()",
+        *args,
+        "--project-dir",
+        str(paths.project_dir),
+        "--profiles-dir",
+        str(paths.project_dir),
+        "--target-path",
+        str(paths.target_path),
+    ]
+    return subprocess.run(command, cwd=paths.project_dir, env=env, check=False).returncode
+
+
+def read_run_results(target_path: Path) -> dict[str, Any] | None:
+    path = target_path / "run_results.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text())
+
+
+def failed_nodes(run_results: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(unique_id, status, message) of every node that did not pass."""
+    return [
+        (result["unique_id"], result["status"], (result.get("message") or "").strip())
+        for result in run_results.get("results", [])
+        if result["status"] in FAILED_STATUSES
+    ]
+
+
+def node_counts(run_results: dict[str, Any]) -> dict[str, int]:
+    counts = Counter(result["status"] for result in run_results.get("results", []))
+    return dict(sorted(counts.items()))
+
+
+def record_build_info(build_path: Path, run_results: dict[str, Any], built_at: dt.datetime) -> None:
+    """Store the build's identity inside the file, so readers see the build they actually read."""
+    metadata = run_results.get("metadata", {})
+    con = duckdb.connect(str(build_path))
+    try:
+        con.execute(
+            f"create or replace table {BUILD_INFO_TABLE} ("
+            "invocation_id varchar, built_at timestamp, dbt_version varchar, nodes_passed integer)"
+        )
+        con.execute(
+            f"insert into {BUILD_INFO_TABLE} values (?, ?, ?, ?)",
+            [
+                metadata.get("invocation_id"),
+                built_at.replace(tzinfo=None),
+                metadata.get("dbt_version"),
+                sum(node_counts(run_results).values()),
+            ],
+        )
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    wal = build_path.with_name(build_path.name + ".wal")
+    if wal.exists():
+        raise BuildError(f"{wal} still exists after closing the build file; refusing to publish.")
+
+
+def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection that cannot touch other files and cannot be reconfigured."""
+    con = duckdb.connect(str(path), read_only=True, config={"enable_external_access": False})
+    con.execute("set TimeZone = 'UTC'")
+    con.execute("set lock_configuration = true")
+    return con
+
+
+def table_row_counts(path: Path) -> dict[str, int]:
+    """Row count of every base table in a warehouse file (views read landing files and are skipped)."""
+    con = open_read_only(path)
+    try:
+        tables = con.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            "where database_name = current_database() and not internal "
+            "order by schema_name, table_name"
+        ).fetchall()
+        counts = {}
+        for schema, table in tables:
+            name = table if schema == "main" else f"{schema}.{table}"
+            rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchall()
+            counts[name] = int(rows[0][0])
+        return counts
+    finally:
+        con.close()
+
+
+def publish_file(build_path: Path, published_path: Path) -> None:
+    """Atomically make the build file the published file."""
+    published_path.parent.mkdir(parents=True, exist_ok=True)
+    if os.stat(build_path.parent).st_dev == os.stat(published_path.parent).st_dev:
+        os.replace(build_path, published_path)
+    else:
+        # Different filesystems: copy next to the published file first, then rename (still atomic).
+        staged = published_path.with_name(f".{published_path.name}.{os.getpid()}.tmp")
+        try:
+            shutil.copyfile(build_path, staged)
+            with open(staged, "rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(staged, published_path)
+        finally:
+            staged.unlink(missing_ok=True)
+        build_path.unlink()
+    _fsync_dir(published_path.parent)
+
+
+def write_json_atomically(path: Path, payload: dict[str, Any]) -> None:
+    staged = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    staged.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    os.replace(staged, path)
+
+
+def build(paths: Paths | None = None, dbt_vars: str | None = None, log: Any = print) -> dict[str, Any]:
+    """Build, test and publish the warehouse. Returns the build marker; raises BuildError on failure."""
+    paths = paths or Paths.from_env()
+    paths.build_path.parent.mkdir(parents=True, exist_ok=True)
+    with build_lock(paths.lock_path):
+        ensure_landing_data(paths.raw_dir, log=log)
+        remove_database_file(paths.build_path)
+        (paths.target_path / "run_results.json").unlink(missing_ok=True)
+
+        args = ["build"]
+        if dbt_vars:
+            args += ["--vars", dbt_vars]
+        log(f"Building {paths.build_path} from {paths.raw_dir}")
+        returncode = run_dbt(paths, args)
+        run_results = read_run_results(paths.target_path)
+        failures = failed_nodes(run_results) if run_results else []
+        if returncode != 0 or run_results is None or failures:
+            lines = [f"Build failed (dbt exit code {returncode}); {paths.published_path} was left unchanged."]
+            if failures:
+                lines.append("Failing nodes:")
+                lines += [f"  {unique_id} [{status}] {message}" for unique_id, status, message in failures]
+            else:
+                lines.append("dbt failed before running any node; see its output above.")
+            lines.append(f"The failed build file is kept for inspection: {paths.build_path}")
+            raise BuildError("\n".join(lines))
+
+        built_at = _utc_now()
+        record_build_info(paths.build_path, run_results, built_at)
+        publish_file(paths.build_path, paths.published_path)
+
+        tables = table_row_counts(paths.published_path)
+        marker = {
+            "published_at": built_at.isoformat(),
+            "published_path": str(paths.published_path),
+            "raw_dir": str(paths.raw_dir),
+            "dbt_invocation_id": run_results.get("metadata", {}).get("invocation_id"),
+            "dbt_version": run_results.get("metadata", {}).get("dbt_version"),
+            "node_counts": node_counts(run_results),
+            "tables": tables,
+        }
+        write_json_atomically(paths.marker_path, marker)
+    log(format_summary(marker))
+    return marker
+
+
+def format_summary(marker: dict[str, Any]) -> str:
+    lines = [
+        f"Published {marker['published_path']} at {marker['published_at']}",
+        f"dbt invocation {marker['dbt_invocation_id']}: "
+        + ", ".join(f"{status}={count}" for status, count in marker["node_counts"].items()),
+        "Tables:",
+    ]
+    width = max((len(name) for name in marker["tables"]), default=0)
+    lines += [f"  {name:<{width}}  {count:>10,}" for name, count in marker["tables"].items()]
+    return "\n".join(lines)
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

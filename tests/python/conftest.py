@@ -1,0 +1,110 @@
+"""Session fixtures: landing data from the real generator and one published warehouse, all in a temp dir."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEST_CARTS = 2000
+TEST_SEED = 7
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """One isolated build environment (landing dir, build file, published file, dbt target)."""
+
+    root: Path
+    env: dict[str, str]
+
+    @property
+    def raw_dir(self) -> Path:
+        return Path(self.env["CART_RECOVERY_RAW_DIR"])
+
+    @property
+    def published_path(self) -> Path:
+        return Path(self.env["CART_RECOVERY_WAREHOUSE"])
+
+    @property
+    def build_path(self) -> Path:
+        return Path(self.env["CART_RECOVERY_BUILD_PATH"])
+
+    @property
+    def target_path(self) -> Path:
+        return Path(self.env["DBT_TARGET_PATH"])
+
+    @property
+    def marker_path(self) -> Path:
+        return self.published_path.with_suffix(".build.json")
+
+    def marker(self) -> dict:
+        return json.loads(self.marker_path.read_text())
+
+    def manifest(self) -> dict:
+        return json.loads((self.target_path / "manifest.json").read_text())
+
+    def build(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "cart_recovery", "build", *args],
+            cwd=REPO_ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def start_build(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "cart_recovery", "build", *args],
+            cwd=REPO_ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """Read-only connection to the published file; close it before the next build publishes."""
+        return duckdb.connect(str(self.published_path), read_only=True)
+
+
+def make_env(root: Path, raw_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        CART_RECOVERY_RAW_DIR=str(raw_dir),
+        CART_RECOVERY_BUILD_PATH=str(root / "warehouse" / "build" / "cart_recovery.build.duckdb"),
+        CART_RECOVERY_WAREHOUSE=str(root / "warehouse" / "cart_recovery.duckdb"),
+        DBT_TARGET_PATH=str(root / "target"),
+        DBT_LOG_PATH=str(root / "logs"),
+        DBT_PROFILES_DIR=str(REPO_ROOT),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from cart_recovery.generate import generate
+
+    raw = tmp_path_factory.mktemp("landing") / "raw"
+    generate(raw, carts=TEST_CARTS, seed=TEST_SEED)
+    return raw
+
+
+@pytest.fixture(scope="session")
+def warehouse(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path) -> Iterator[Warehouse]:
+    """The warehouse built and published once per session."""
+    root = tmp_path_factory.mktemp("warehouse")
+    built = Warehouse(root=root, env=make_env(root, raw_dir))
+    result = built.build()
+    assert result.returncode == 0, f"build failed:\n{result.stdout[-5000:]}\n{result.stderr[-5000:]}"
+    yield built

@@ -1,0 +1,74 @@
+"""House rules that sqlfluff and dbt-bouncer do not fully cover (STYLE.md)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import REPO_ROOT, Warehouse
+
+MODEL_FILES = sorted((REPO_ROOT / "models").rglob("*.sql"))
+FINAL_SELECT = re.compile(r"select \* from [a-z_][a-z0-9_]*\s*\Z")
+
+
+def _without_comments(sql: str) -> str:
+    return re.sub(r"\{#.*?#\}", "", sql, flags=re.DOTALL).rstrip()
+
+
+@pytest.mark.parametrize("path", MODEL_FILES, ids=lambda p: str(p.relative_to(REPO_ROOT)))
+def test_model_ends_with_select_star_from_cte(path: Path) -> None:
+    assert FINAL_SELECT.search(_without_comments(path.read_text())), (
+        f"{path.name} must end with `select * from <last cte>`"
+    )
+
+
+def test_every_model_has_a_unique_and_not_null_key(warehouse: Warehouse) -> None:
+    manifest = warehouse.manifest()
+    tested: dict[str, dict[str, set[str]]] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "test" or not node.get("test_metadata"):
+            continue
+        column = node.get("column_name")
+        attached = node.get("attached_node")
+        if column and attached:
+            tested.setdefault(attached, {}).setdefault(column, set()).add(node["test_metadata"]["name"])
+    missing = [
+        unique_id
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "model"
+        and not any({"unique", "not_null"} <= tests for tests in tested.get(unique_id, {}).values())
+    ]
+    assert not missing, f"models without a column that is both unique and not_null: {missing}"
+
+
+def test_every_built_model_column_is_documented(warehouse: Warehouse) -> None:
+    manifest = warehouse.manifest()
+    documented = {
+        node["name"]: {name for name, column in node["columns"].items() if column.get("description")}
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+    }
+    con = warehouse.connect()
+    try:
+        rows = con.execute(
+            "select table_name, column_name from information_schema.columns where table_schema = 'main'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert {table for table, _ in rows} >= set(documented), "every model is built"
+    undocumented = sorted(
+        f"{table}.{column}" for table, column in rows if table in documented and column not in documented[table]
+    )
+    assert not undocumented, f"columns without a description: {undocumented}"
+
+
+def test_raw_email_never_leaves_staging(warehouse: Warehouse) -> None:
+    con = warehouse.connect()
+    try:
+        rows = con.execute(
+            "select table_name, column_name from information_schema.columns where column_name ilike '%email%'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert rows == []
