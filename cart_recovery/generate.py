@@ -377,9 +377,14 @@ class _World:
         self.recovery_channel_sms = latest_is_sms
         # converted carts order a few seconds after checkout_completed
         T = np.where(self.plan_converted, self.complete_t + uniform_int(rng, 1, 6, n), T)
+        cancel_t = np.where(cancelled, T + uniform_int(rng, HOUR, 6 * HOUR, n), INF)
+        # a decoy whose cancellation would fall after the cut would be a live order (a real recovery) as of
+        # the data: such carts place no order at all
+        uncancelled = cancelled & (cancel_t > CUTOFF)
+        T = np.where(uncancelled, INF, T)
         has_order = T < INF
         self.cart_order_t = T
-        self.cart_order_cancel = np.where(cancelled, T + uniform_int(rng, HOUR, 6 * HOUR, n), INF)
+        self.cart_order_cancel = np.where(uncancelled, INF, cancel_t)
         self.cart_order_test = test
         # the completion event of a returning cart, a few seconds before its order
         self.return_complete_t = np.where(has_order & ab, T - uniform_int(rng, 3, 31, n), INF)
