@@ -1,20 +1,19 @@
 {#
-    Amount in the currency's minor unit (Stripe style) -> decimal amount in major units.
-    The number of minor-unit digits comes from the `currencies` seed, so JPY (0 digits) stays as is.
-    A currency missing from the seed yields null (a later check rejects such rows).
-    Pass table-qualified columns (e.g. 'source.amount'): the lookup is a correlated subquery and an
-    unqualified `currency` would resolve to the seed's own column.
-    The division is done in double (exact for integer minor units) and cast back to decimal(18,2).
+    Amount in the currency's minor unit (Stripe style) -> decimal(18,2) amount in major units.
+    `minor_unit_digits` comes from the `currencies` seed (joined in the base model): 2 for USD (1999 -> 19.99),
+    0 for JPY (1000 -> 1000.00). The amount is multiplied by an exact decimal literal (0.01, 1, ...), never
+    divided or run through a double, so the result is exact on every engine. Digits outside 0-4 (no ISO 4217
+    currency has more) or a null digit count give null.
 #}
-{% macro minor_to_major_units(amount_column, currency_column) -%}
+{% macro minor_to_major_units(amount_column, minor_unit_digits_column) -%}
     cast(
-        cast({{ amount_column }} as double) / power(
-            10,
-            (
-                select max(currencies.minor_unit_digits)
-                from {{ ref('currencies') }} as currencies
-                where currencies.currency = upper({{ currency_column }})
-            )
-        ) as decimal(18, 2)
+        cast({{ amount_column }} as decimal(38, 0)) * case {{ minor_unit_digits_column }}
+            when 0 then 1
+            when 1 then 0.1
+            when 2 then 0.01
+            when 3 then 0.001
+            when 4 then 0.0001
+        end
+        as decimal(18, 2)
     )
 {%- endmacro %}

@@ -1,7 +1,8 @@
 {#
     ISO-8601 text with a UTC offset -> UTC timestamp (without time zone).
-    Text without an offset (or unparseable text) yields null, so that a later check can reject the row
-    instead of silently reading it in the session time zone.
+    Valid only as `YYYY-MM-DDTHH:MM:SS[.fff](+HH:MM|-HH:MM|Z)` (docs/definitions.md "Rows") that also parses to a
+    real instant; anything else (no offset, a space instead of `T`, `2026-13-45T25:61:00+00:00`, blank) yields
+    null, so that the row is rejected instead of being read in the session time zone.
 #}
 {% macro to_utc_timestamp(column) -%}
     {{ return(adapter.dispatch('to_utc_timestamp', 'cart_recovery')(column)) }}
@@ -9,9 +10,9 @@
 
 {% macro default__to_utc_timestamp(column) -%}
     case
-        when regexp_full_match(
+        when regexp_matches(
             {{ column }},
-            '\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)'
+            '^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$'
         )
             then timezone('UTC', try_cast({{ column }} as timestamptz))
     end

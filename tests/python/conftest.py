@@ -108,3 +108,26 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path) -> Iterat
     result = built.build()
     assert result.returncode == 0, f"build failed:\n{result.stdout[-5000:]}\n{result.stderr[-5000:]}"
     yield built
+
+
+SECOND_SEED = 13
+
+
+@pytest.fixture(scope="session")
+def second_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    """A second warehouse from another seed (acceptance on two seeds), built once per session."""
+    from cart_recovery.generate import generate
+
+    raw = tmp_path_factory.mktemp("landing_second") / "raw"
+    generate(raw, carts=TEST_CARTS, seed=SECOND_SEED)
+    root = tmp_path_factory.mktemp("warehouse_second")
+    built = Warehouse(root=root, env=make_env(root, raw))
+    result = built.build()
+    assert result.returncode == 0, f"build failed:\n{result.stdout[-5000:]}\n{result.stderr[-5000:]}"
+    yield built
+
+
+@pytest.fixture(scope="session", params=[TEST_SEED, SECOND_SEED], ids=lambda seed: f"seed{seed}")
+def seeded_warehouse(request: pytest.FixtureRequest) -> Warehouse:
+    """Each of the two warehouses in turn: use it for checks that must hold on both seeds."""
+    return request.getfixturevalue("warehouse" if request.param == TEST_SEED else "second_warehouse")

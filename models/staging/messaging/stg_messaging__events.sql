@@ -1,8 +1,9 @@
 with
 
-source as (
+base as (
 
-    select * from {{ source('messaging', 'events') }}
+    select * from {{ ref('base_messaging__events') }}
+    where reject_reason is null
 
 ),
 
@@ -15,15 +16,13 @@ renamed as (
             when metric like '% Email' then 'email'
             when metric like '% SMS' then 'sms'
         end as channel,
-        {{ email_to_customer_key('profile_email') }} as customer_key,
+        customer_key,
         cast(cart_token as {{ dbt.type_string() }}) as cart_token,
         cast(flow_name as {{ dbt.type_string() }}) as flow_name,
         cast(message_id as {{ dbt.type_string() }}) as message_id,
-        {{ to_utc_timestamp('datetime') }} as occurred_at,
+        datetime_utc as occurred_at,
         cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
-    from source
-    {# Rows without a key cannot be used; a later issue routes them to rejected_records. #}
-    where event_id is not null
+    from base
 
 ),
 

@@ -1,8 +1,9 @@
 with
 
-source as (
+base as (
 
-    select * from {{ source('shop', 'cart_events') }}
+    select * from {{ ref('base_shop__cart_events') }}
+    where reject_reason is null
 
 ),
 
@@ -12,17 +13,15 @@ renamed as (
         cast(event_id as {{ dbt.type_string() }}) as event_id,
         cast(cart_token as {{ dbt.type_string() }}) as cart_token,
         lower(trim(event_name)) as event_name,
-        {{ to_utc_timestamp('occurred_at') }} as occurred_at,
+        occurred_at_utc as occurred_at,
         cast(customer_id as {{ dbt.type_bigint() }}) as customer_id,
-        {{ email_to_customer_key('email') }} as customer_key,
+        customer_key,
         cast(sku as {{ dbt.type_string() }}) as sku,
         cast(quantity as {{ dbt.type_int() }}) as quantity,
         cast(unit_price as decimal(18, 2)) as unit_price,
-        upper(trim(currency)) as currency,
+        currency_code as currency,
         cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
-    from source
-    {# Rows without a key cannot be used; a later issue routes them to rejected_records. #}
-    where event_id is not null
+    from base
 
 ),
 

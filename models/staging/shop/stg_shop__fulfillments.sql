@@ -1,8 +1,9 @@
 with
 
-source as (
+base as (
 
-    select * from {{ source('shop', 'fulfillments') }}
+    select * from {{ ref('base_shop__fulfillments') }}
+    where reject_reason is null
 
 ),
 
@@ -12,11 +13,9 @@ renamed as (
         cast(fulfillment_id as {{ dbt.type_bigint() }}) as fulfillment_id,
         cast(order_id as {{ dbt.type_bigint() }}) as order_id,
         lower(trim(status)) as status,
-        {{ to_utc_timestamp('created_at') }} as created_at,
+        created_at_utc as created_at,
         cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
-    from source
-    {# Rows without a key cannot be used; a later issue routes them to rejected_records. #}
-    where fulfillment_id is not null
+    from base
 
 ),
 

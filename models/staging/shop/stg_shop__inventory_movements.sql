@@ -1,8 +1,9 @@
 with
 
-source as (
+base as (
 
-    select * from {{ source('shop', 'inventory_movements') }}
+    select * from {{ ref('base_shop__inventory_movements') }}
+    where reject_reason is null
 
 ),
 
@@ -14,11 +15,9 @@ renamed as (
         cast(quantity_delta as {{ dbt.type_int() }}) as quantity_delta,
         lower(trim(reason)) as reason,
         cast(order_id as {{ dbt.type_bigint() }}) as order_id,
-        {{ to_utc_timestamp('occurred_at') }} as occurred_at,
+        occurred_at_utc as occurred_at,
         cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
-    from source
-    {# Rows without a key cannot be used; a later issue routes them to rejected_records. #}
-    where movement_id is not null
+    from base
 
 ),
 

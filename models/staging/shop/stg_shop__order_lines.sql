@@ -1,8 +1,9 @@
 with
 
-source as (
+base as (
 
-    select * from {{ source('shop', 'order_lines') }}
+    select * from {{ ref('base_shop__order_lines') }}
+    where reject_reason is null
 
 ),
 
@@ -20,11 +21,7 @@ renamed as (
         cast(quantity as {{ dbt.type_int() }}) as quantity,
         cast(unit_price as decimal(18, 2)) as unit_price,
         cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
-    from source
-    {# Rows without a key cannot be used; a later issue routes them to rejected_records. #}
-    where
-        order_id is not null
-        and line_number is not null
+    from base
 
 ),
 

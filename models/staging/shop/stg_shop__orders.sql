@@ -1,8 +1,9 @@
 with
 
-source as (
+base as (
 
-    select * from {{ source('shop', 'orders') }}
+    select * from {{ ref('base_shop__orders') }}
+    where reject_reason is null
 
 ),
 
@@ -12,19 +13,17 @@ renamed as (
         cast(order_id as {{ dbt.type_bigint() }}) as order_id,
         cast(cart_token as {{ dbt.type_string() }}) as cart_token,
         cast(customer_id as {{ dbt.type_bigint() }}) as customer_id,
-        {{ email_to_customer_key('email') }} as customer_key,
-        {{ to_utc_timestamp('created_at') }} as created_at,
-        {{ to_utc_timestamp('updated_at') }} as updated_at,
-        {{ to_utc_timestamp('cancelled_at') }} as cancelled_at,
+        customer_key,
+        created_at_utc as created_at,
+        updated_at_utc as updated_at,
+        cancelled_at_utc as cancelled_at,
         lower(trim(financial_status)) as financial_status,
         cast(total_price as decimal(18, 2)) as total_price,
-        upper(trim(currency)) as currency,
+        currency_code as currency,
         lower(trim(source_name)) as source_name,
         coalesce(cast(test as boolean), false) as is_test,
         cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
-    from source
-    {# Rows without a key cannot be used; a later issue routes them to rejected_records. #}
-    where order_id is not null
+    from base
 
 ),
 
@@ -34,7 +33,7 @@ deduplicated as (
     select * from renamed
     qualify row_number() over (
         partition by order_id
-        order by updated_at desc nulls last, loaded_at desc
+        order by updated_at desc, loaded_at desc
     ) = 1
 
 )

@@ -1,8 +1,9 @@
 with
 
-source as (
+base as (
 
-    select * from {{ source('shop', 'product_prices') }}
+    select * from {{ ref('base_shop__product_prices') }}
+    where reject_reason is null
 
 ),
 
@@ -11,15 +12,19 @@ renamed as (
     select
         cast(sku as {{ dbt.type_string() }}) as sku,
         cast(price as decimal(18, 2)) as price,
-        upper(trim(currency)) as currency,
-        {{ to_utc_timestamp('valid_from') }} as valid_from_at,
+        currency_code as currency,
+        valid_from_utc as valid_from_at,
         cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
-    from source
+    from base
 
 ),
 
 keyed as (
 
+    {#
+        The key (sku, currency, valid_from) after normalisation: the same instant written with another offset
+        is the same price row.
+    #}
     select
         {{ dbt.concat([
             'sku',
@@ -30,11 +35,6 @@ keyed as (
         ]) }} as product_price_id,
         *
     from renamed
-    {# Rows without a key cannot be used; a later issue routes them to rejected_records. #}
-    where
-        sku is not null
-        and currency is not null
-        and valid_from_at is not null
 
 ),
 

@@ -1,8 +1,9 @@
 with
 
-source as (
+base as (
 
-    select * from {{ source('shop', 'transactions') }}
+    select * from {{ ref('base_shop__transactions') }}
+    where reject_reason is null
 
 ),
 
@@ -14,14 +15,12 @@ renamed as (
         lower(trim(kind)) as kind,
         lower(trim(status)) as status,
         cast(amount as decimal(18, 2)) as amount,
-        upper(trim(currency)) as currency,
+        currency_code as currency,
         lower(trim(gateway)) as gateway,
         cast(gateway_reference as {{ dbt.type_string() }}) as gateway_reference,
-        {{ to_utc_timestamp('created_at') }} as created_at,
+        created_at_utc as created_at,
         cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
-    from source
-    {# Rows without a key cannot be used; a later issue routes them to rejected_records. #}
-    where transaction_id is not null
+    from base
 
 ),
 

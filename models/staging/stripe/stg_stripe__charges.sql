@@ -1,8 +1,9 @@
 with
 
-source as (
+base as (
 
-    select * from {{ source('stripe', 'charges') }}
+    select * from {{ ref('base_stripe__charges') }}
+    where reject_reason is null
 
 ),
 
@@ -11,10 +12,10 @@ renamed as (
     select
         cast(id as {{ dbt.type_string() }}) as charge_id,
         cast(payment_intent as {{ dbt.type_string() }}) as payment_intent_id,
-        {{ minor_to_major_units('source.amount', 'source.currency') }} as amount,
-        {{ minor_to_major_units('source.amount_captured', 'source.currency') }} as amount_captured,
-        {{ minor_to_major_units('source.amount_refunded', 'source.currency') }} as amount_refunded,
-        upper(trim(currency)) as currency,
+        {{ minor_to_major_units('amount', 'minor_unit_digits') }} as amount,
+        {{ minor_to_major_units('amount_captured', 'minor_unit_digits') }} as amount_captured,
+        {{ minor_to_major_units('amount_refunded', 'minor_unit_digits') }} as amount_refunded,
+        currency_code as currency,
         lower(trim(status)) as status,
         coalesce(cast(captured as boolean), false) as is_captured,
         {{ epoch_to_timestamp('created') }} as created_at,
@@ -24,9 +25,7 @@ renamed as (
         {{ json_extract_text('metadata', 'cart_token') }} as metadata_cart_token,
         coalesce(cast(livemode as boolean), false) as is_livemode,
         cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
-    from source
-    {# Rows without a key cannot be used; a later issue routes them to rejected_records. #}
-    where id is not null
+    from base
 
 ),
 

@@ -1,8 +1,9 @@
 with
 
-source as (
+base as (
 
-    select * from {{ source('stripe', 'refunds') }}
+    select * from {{ ref('base_stripe__refunds') }}
+    where reject_reason is null
 
 ),
 
@@ -11,15 +12,13 @@ renamed as (
     select
         cast(id as {{ dbt.type_string() }}) as refund_id,
         cast(charge as {{ dbt.type_string() }}) as charge_id,
-        {{ minor_to_major_units('source.amount', 'source.currency') }} as amount,
-        upper(trim(currency)) as currency,
+        {{ minor_to_major_units('amount', 'minor_unit_digits') }} as amount,
+        currency_code as currency,
         lower(trim(status)) as status,
         cast(reason as {{ dbt.type_string() }}) as reason,
         {{ epoch_to_timestamp('created') }} as created_at,
         cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
-    from source
-    {# Rows without a key cannot be used; a later issue routes them to rejected_records. #}
-    where id is not null
+    from base
 
 ),
 

@@ -1,0 +1,32 @@
+{#
+    The given columns of a row as one JSON object in text form, keys in the given order; used to keep a
+    rejected row exactly as it landed (rejected_records.raw_row). Adapter-dispatched.
+#}
+{% macro row_to_json(columns) -%}
+    {{ return(adapter.dispatch('row_to_json', 'cart_recovery')(columns)) }}
+{%- endmacro %}
+
+{#
+    Portable fallback: string concatenation, every non-null value as a JSON string (its text cast), null as
+    JSON null. Backslashes and double quotes are escaped.
+#}
+{% macro default__row_to_json(columns) -%}
+    {%- set parts = ["'{'"] -%}
+    {%- for column in columns -%}
+        {%- set text = "cast(" ~ column ~ " as " ~ dbt.type_string() ~ ")" -%}
+        {%- set escaped = "replace(replace(" ~ text ~ ", '\\', '\\\\'), '\"', '\\\"')" -%}
+        {%- do parts.append("'" ~ ("," if not loop.first else "") ~ "\"" ~ column ~ "\":'") -%}
+        {%- do parts.append("coalesce(" ~ dbt.concat(["'\"'", escaped, "'\"'"]) ~ ", 'null')") -%}
+    {%- endfor -%}
+    {%- do parts.append("'}'") -%}
+    {{ dbt.concat(parts) }}
+{%- endmacro %}
+
+{# DuckDB: json_object keeps the value types (numbers, booleans, null) and escapes strings. #}
+{% macro duckdb__row_to_json(columns) -%}
+    cast(json_object(
+        {%- for column in columns %}
+        '{{ column }}', {{ column }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    ) as {{ dbt.type_string() }})
+{%- endmacro %}

@@ -1,0 +1,80 @@
+{#
+    Every landed row that cannot be used (SPEC §5), one row each, with the rule it broke first (macro
+    reject_reason, applied in the base models). Together with the staging models this accounts for every
+    landed row: landed = staged + duplicates removed + rejected (generic test landed_rows_conserved).
+#}
+{%- set base_models = [
+    ('shop.cart_events', 'base_shop__cart_events'),
+    ('shop.orders', 'base_shop__orders'),
+    ('shop.order_lines', 'base_shop__order_lines'),
+    ('shop.transactions', 'base_shop__transactions'),
+    ('shop.fulfillments', 'base_shop__fulfillments'),
+    ('shop.inventory_movements', 'base_shop__inventory_movements'),
+    ('shop.product_prices', 'base_shop__product_prices'),
+    ('stripe.charges', 'base_stripe__charges'),
+    ('stripe.refunds', 'base_stripe__refunds'),
+    ('messaging.events', 'base_messaging__events'),
+    ('reference.fx_rates', 'base_reference__fx_rates'),
+] -%}
+
+with
+
+{% for source_table, base_model in base_models %}
+{{ base_model }} as (
+
+    select
+        '{{ source_table }}' as source_table,
+        raw_key,
+        reject_reason as reason,
+        raw_row,
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+    from {{ ref(base_model) }}
+    where reject_reason is not null
+
+),
+
+{% endfor %}
+rejected as (
+
+    {% for _, base_model in base_models %}
+    select * from {{ base_model }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+numbered as (
+
+    {# Identical junk rows landed in the same batch stay distinct records: number the copies. #}
+    select
+        *,
+        row_number() over (
+            partition by source_table, raw_row, loaded_at
+            order by raw_key
+        ) as copy_number
+    from rejected
+
+),
+
+identified as (
+
+    select
+        {{ dbt.hash(dbt.concat([
+            'source_table',
+            "'|'",
+            'raw_row',
+            "'|'",
+            'cast(loaded_at as ' ~ dbt.type_string() ~ ')',
+            "'|'",
+            'cast(copy_number as ' ~ dbt.type_string() ~ ')',
+        ])) }} as rejected_record_id,
+        source_table,
+        raw_key,
+        reason,
+        raw_row,
+        loaded_at
+    from numbered
+
+)
+
+select * from identified

@@ -1,0 +1,56 @@
+{#
+    Every landed row of messaging.events, none filtered or deduplicated: the raw columns, the parsed values
+    staging needs and `reject_reason` (macro reject_reason). The only model that reads the source;
+    stg_messaging__events keeps the usable rows, rejected_records the others.
+    `profile_email` is replaced by its hash (`customer_key`) at this first read: the raw email never enters the
+    warehouse, not even as part of a rejected row.
+#}
+with
+
+source as (
+
+    select * from {{ source('messaging', 'events') }}
+
+),
+
+parsed as (
+
+    select
+        {{ landed_row_id('messaging', 'events') }} as landed_row_id,
+        event_id,
+        metric,
+        {{ email_to_customer_key('profile_email') }} as customer_key,
+        cart_token,
+        flow_name,
+        message_id,
+        datetime,
+        _loaded_at,
+        {{ to_utc_timestamp('datetime') }} as datetime_utc
+    from source
+
+),
+
+tagged as (
+
+    select
+        *,
+        {{ raw_key(['event_id']) }} as raw_key,
+        {{ row_to_json([
+            'event_id',
+            'metric',
+            'customer_key',
+            'cart_token',
+            'flow_name',
+            'message_id',
+            'datetime',
+            '_loaded_at'
+        ]) }} as raw_row,
+        {{ reject_reason(
+            key_columns=['event_id'],
+            timestamp_columns=['datetime']
+        ) }} as reject_reason
+    from parsed
+
+)
+
+select * from tagged

@@ -1,0 +1,48 @@
+{#
+    Every landed row of shop.fulfillments, none filtered or deduplicated: the raw columns, the parsed values
+    staging needs and `reject_reason` (macro reject_reason). The only model that reads the source;
+    stg_shop__fulfillments keeps the usable rows, rejected_records the others.
+#}
+with
+
+source as (
+
+    select * from {{ source('shop', 'fulfillments') }}
+
+),
+
+parsed as (
+
+    select
+        {{ landed_row_id('shop', 'fulfillments') }} as landed_row_id,
+        fulfillment_id,
+        order_id,
+        status,
+        created_at,
+        _loaded_at,
+        {{ to_utc_timestamp('created_at') }} as created_at_utc
+    from source
+
+),
+
+tagged as (
+
+    select
+        *,
+        {{ raw_key(['fulfillment_id']) }} as raw_key,
+        {{ row_to_json([
+            'fulfillment_id',
+            'order_id',
+            'status',
+            'created_at',
+            '_loaded_at'
+        ]) }} as raw_row,
+        {{ reject_reason(
+            key_columns=['fulfillment_id'],
+            timestamp_columns=['created_at']
+        ) }} as reject_reason
+    from parsed
+
+)
+
+select * from tagged

@@ -1,0 +1,49 @@
+{#
+    Every landed row of shop.order_lines, none filtered or deduplicated: the raw columns, the parsed values
+    staging needs and `reject_reason` (macro reject_reason). The only model that reads the source;
+    stg_shop__order_lines keeps the usable rows, rejected_records the others.
+#}
+with
+
+source as (
+
+    select * from {{ source('shop', 'order_lines') }}
+
+),
+
+parsed as (
+
+    select
+        {{ landed_row_id('shop', 'order_lines') }} as landed_row_id,
+        order_id,
+        line_number,
+        sku,
+        quantity,
+        unit_price,
+        _loaded_at
+    from source
+
+),
+
+tagged as (
+
+    select
+        *,
+        {{ raw_key(['order_id', 'line_number']) }} as raw_key,
+        {{ row_to_json([
+            'order_id',
+            'line_number',
+            'sku',
+            'quantity',
+            'unit_price',
+            '_loaded_at'
+        ]) }} as raw_row,
+        {{ reject_reason(
+            key_columns=['order_id', 'line_number'],
+            quantity_column='quantity'
+        ) }} as reject_reason
+    from parsed
+
+)
+
+select * from tagged

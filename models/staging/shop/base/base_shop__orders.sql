@@ -1,0 +1,80 @@
+{#
+    Every landed row of shop.orders, none filtered or deduplicated: the raw columns, the parsed values
+    staging needs and `reject_reason` (macro reject_reason). The only model that reads the source;
+    stg_shop__orders keeps the usable rows, rejected_records the others.
+    `email` is replaced by its hash (`customer_key`) at this first read: the raw email never enters the
+    warehouse, not even as part of a rejected row.
+#}
+with
+
+source as (
+
+    select * from {{ source('shop', 'orders') }}
+
+),
+
+currencies as (
+
+    select * from {{ ref('currencies') }}
+
+),
+
+parsed as (
+
+    select
+        {{ landed_row_id('shop', 'orders', 'source') }} as landed_row_id,
+        source.order_id,
+        source.cart_token,
+        source.customer_id,
+        {{ email_to_customer_key('source.email') }} as customer_key,
+        source.created_at,
+        source.updated_at,
+        source.cancelled_at,
+        source.financial_status,
+        source.total_price,
+        source.currency,
+        source.source_name,
+        source.test,
+        source._loaded_at,
+        {{ to_utc_timestamp('source.created_at') }} as created_at_utc,
+        {{ to_utc_timestamp('source.updated_at') }} as updated_at_utc,
+        {{ to_utc_timestamp('source.cancelled_at') }} as cancelled_at_utc,
+        currencies.currency as currency_code
+    from source
+    left outer join currencies
+        on upper(trim(source.currency)) = currencies.currency
+
+),
+
+tagged as (
+
+    select
+        *,
+        {{ raw_key(['order_id']) }} as raw_key,
+        {{ row_to_json([
+            'order_id',
+            'cart_token',
+            'customer_id',
+            'customer_key',
+            'created_at',
+            'updated_at',
+            'cancelled_at',
+            'financial_status',
+            'total_price',
+            'currency',
+            'source_name',
+            'test',
+            '_loaded_at'
+        ]) }} as raw_row,
+        {{ reject_reason(
+            key_columns=['order_id'],
+            timestamp_columns=['created_at', 'updated_at'],
+            nullable_timestamp_columns=['cancelled_at'],
+            currency_column='currency',
+            known_currency_column='currency_code'
+        ) }} as reject_reason
+    from parsed
+
+)
+
+select * from tagged

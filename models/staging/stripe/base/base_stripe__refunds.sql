@@ -1,0 +1,64 @@
+{#
+    Every landed row of stripe.refunds, none filtered or deduplicated: the raw columns, the parsed values
+    staging needs and `reject_reason` (macro reject_reason). The only model that reads the source;
+    stg_stripe__refunds keeps the usable rows, rejected_records the others.
+#}
+with
+
+source as (
+
+    select * from {{ source('stripe', 'refunds') }}
+
+),
+
+currencies as (
+
+    select * from {{ ref('currencies') }}
+
+),
+
+parsed as (
+
+    select
+        {{ landed_row_id('stripe', 'refunds', 'source') }} as landed_row_id,
+        source.id,
+        source.charge,
+        source.amount,
+        source.currency,
+        source.status,
+        source.reason,
+        source.created,
+        source._loaded_at,
+        currencies.currency as currency_code,
+        currencies.minor_unit_digits
+    from source
+    left outer join currencies
+        on upper(trim(source.currency)) = currencies.currency
+
+),
+
+tagged as (
+
+    select
+        *,
+        {{ raw_key(['id']) }} as raw_key,
+        {{ row_to_json([
+            'id',
+            'charge',
+            'amount',
+            'currency',
+            'status',
+            'reason',
+            'created',
+            '_loaded_at'
+        ]) }} as raw_row,
+        {{ reject_reason(
+            key_columns=['id'],
+            currency_column='currency',
+            known_currency_column='currency_code'
+        ) }} as reject_reason
+    from parsed
+
+)
+
+select * from tagged

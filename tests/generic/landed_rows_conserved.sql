@@ -1,0 +1,76 @@
+{#
+    Every landed row is accounted for (SPEC §5): for the staging model under test and its raw table,
+        landed rows (counted on the source itself)
+            = staged rows + rejected rows + duplicates removed (usable rows - distinct usable keys),
+    and staged rows = distinct usable keys (one row per key). Rejected and usable rows come from the
+    table's base model, base_<source_name>__<table_name>. Returns one row (the counts) when either fails.
+    A raw table with no landed files (an optional source) counts as 0 landed rows.
+#}
+{% test landed_rows_conserved(model, source_name, table_name, key_columns) %}
+
+{%- set landed_relation = source(source_name, table_name) -%}
+{%- set base_relation = ref('base_' ~ source_name ~ '__' ~ table_name) -%}
+
+with
+
+landed as (
+
+    {% if landing_has_files(source_name, table_name) %}
+    select count(*) as landed_rows from {{ landed_relation }}
+    {% else %}
+    select 0 as landed_rows
+    {% endif %}
+
+),
+
+tagged as (
+
+    select
+        count(*) as base_rows,
+        coalesce(sum(case when reject_reason is not null then 1 else 0 end), 0) as rejected_rows,
+        coalesce(sum(case when reject_reason is null then 1 else 0 end), 0) as usable_rows
+    from {{ base_relation }}
+
+),
+
+usable_keys as (
+
+    select count(*) as distinct_usable_keys
+    from (
+        select distinct {{ key_columns | join(', ') }}
+        from {{ base_relation }}
+        where reject_reason is null
+    ) as distinct_keys
+
+),
+
+staged as (
+
+    select count(*) as staged_rows from {{ model }}
+
+),
+
+counts as (
+
+    select
+        landed.landed_rows,
+        tagged.base_rows,
+        tagged.rejected_rows,
+        tagged.usable_rows,
+        usable_keys.distinct_usable_keys,
+        staged.staged_rows,
+        tagged.usable_rows - usable_keys.distinct_usable_keys as duplicates_removed
+    from landed
+    cross join tagged
+    cross join usable_keys
+    cross join staged
+
+)
+
+select * from counts
+where
+    landed_rows <> base_rows
+    or landed_rows <> staged_rows + rejected_rows + duplicates_removed
+    or staged_rows <> distinct_usable_keys
+
+{% endtest %}
