@@ -1,0 +1,155 @@
+{#
+    One row per cart: a cart_token with at least one product_added_to_cart (SPEC §4). Cart value = Σ
+    quantity × unit_price of added (+) and removed (−) lines, each converted at the rate of its event's UTC
+    date, kept unrounded (decimal(38,10)) for threshold comparisons; marts round it to cents.
+#}
+{# A table, not a view: several models read it, and it would otherwise be recomputed for each. #}
+{{ config(materialized='table') }}
+
+with
+
+cart_events as (
+
+    select * from {{ ref('stg_shop__cart_events') }}
+
+),
+
+fx as (
+
+    select
+        rate_date,
+        currency,
+        rate_to_reporting
+    from {{ ref('int_fx__rates_to_reporting') }}
+
+),
+
+carts as (
+
+    select distinct cart_token from cart_events
+    where event_name = 'product_added_to_cart' and cart_token is not null
+
+),
+
+events as (
+
+    select cart_events.*
+    from cart_events
+    inner join carts on cart_events.cart_token = carts.cart_token
+
+),
+
+line_values as (
+
+    {#
+        quantity × unit_price is exact in cents; cast to decimal(18,2), its product with the rate fits in 38
+        digits on every engine (Spark would otherwise cut the scale).
+    #}
+    select
+        events.cart_token,
+        case events.event_name
+            when 'product_added_to_cart' then 1
+            when 'product_removed_from_cart' then -1
+        end * cast(events.quantity * events.unit_price as decimal(18, 2)) * fx.rate_to_reporting
+            as line_value_reporting
+    from events
+    left outer join fx
+        on
+            events.currency = fx.currency
+            and cast(events.occurred_at as date) = fx.rate_date
+    where events.event_name in ('product_added_to_cart', 'product_removed_from_cart')
+
+),
+
+cart_values as (
+
+    select
+        cart_token,
+        cast(sum(line_value_reporting) as decimal(38, 10)) as cart_value_reporting_unrounded,
+        {# A line without a rate makes the value unknown (null), never silently lower. #}
+        count(*) - count(line_value_reporting) as lines_without_rate
+    from line_values
+    group by cart_token
+
+),
+
+first_event as (
+
+    {# The cart's currency is that of its first added line. #}
+    select
+        cart_token,
+        currency
+    from events
+    where event_name = 'product_added_to_cart'
+    qualify row_number() over (partition by cart_token order by occurred_at, event_id) = 1
+
+),
+
+first_customer as (
+
+    {# The cart's customer: the earliest of its events that carries an email (hashed). #}
+    select
+        cart_token,
+        customer_key,
+        customer_id
+    from events
+    where customer_key is not null
+    qualify row_number() over (partition by cart_token order by occurred_at, event_id) = 1
+
+),
+
+milestones as (
+
+    select
+        cart_token,
+        min(case when event_name = 'product_added_to_cart' then occurred_at end) as first_added_at,
+        min(case when event_name = 'checkout_started' then occurred_at end) as checkout_started_at,
+        min(case when event_name = 'checkout_contact_info_submitted' then occurred_at end)
+            as contact_submitted_at,
+        min(case when event_name = 'checkout_shipping_info_submitted' then occurred_at end)
+            as shipping_submitted_at,
+        min(case when event_name = 'payment_info_submitted' then occurred_at end) as payment_submitted_at,
+        min(case when event_name = 'checkout_completed' then occurred_at end) as completed_at,
+        min(case
+            when event_name <> 'product_added_to_cart' and event_name <> 'product_removed_from_cart'
+                then occurred_at
+        end) as reached_checkout_at,
+        min(occurred_at) as first_activity_at,
+        max(occurred_at) as last_activity_at,
+        count(*) as event_count
+    from events
+    group by cart_token
+
+),
+
+activity as (
+
+    select
+        milestones.cart_token,
+        first_customer.customer_key,
+        first_customer.customer_id,
+        first_event.currency,
+        '{{ var("reporting_currency") }}' as reporting_currency,
+        milestones.first_added_at,
+        milestones.first_activity_at,
+        milestones.reached_checkout_at,
+        milestones.checkout_started_at,
+        milestones.contact_submitted_at,
+        milestones.shipping_submitted_at,
+        milestones.payment_submitted_at,
+        milestones.completed_at,
+        milestones.last_activity_at,
+        milestones.event_count,
+        case
+            when cart_values.lines_without_rate = 0 then cart_values.cart_value_reporting_unrounded
+        end as cart_value_reporting_unrounded,
+        milestones.reached_checkout_at is not null as has_reached_checkout,
+        milestones.contact_submitted_at is not null as has_contact_info
+    from milestones
+    inner join cart_values on milestones.cart_token = cart_values.cart_token
+    left outer join first_event on milestones.cart_token = first_event.cart_token
+    left outer join first_customer on milestones.cart_token = first_customer.cart_token
+
+)
+
+select * from activity

@@ -1,0 +1,165 @@
+{#
+    One row per cart with everything the recovery marts report: milestones and value, abandonment, recovery
+    and attribution, the cart's outcome (the ground truth's vocabulary), its cohort and whether that cohort is
+    provisional.
+    Cohort: abandoned carts belong to the local date (var reporting_timezone) of abandoned_at (SPEC §4);
+    every other cart to the local date of its first product_added_to_cart, so that each cart sits in exactly
+    one cohort and the funnel stages of a cohort nest. A cohort is provisional while its recovery window has
+    not fully elapsed: end of the cohort's local day + recovery_window_days > as-of.
+#}
+{# A table, not a view: several models read it, and it would otherwise be recomputed for each. #}
+{{ config(materialized='table') }}
+
+{#- The cohort's local day ends at the next local midnight, as a UTC instant (25 or 23 hours on DST days). #}
+{%- set next_local_day = dbt.dateadd('day', 1, 'cohort_date') %}
+{%- set next_local_midnight = 'cast(' ~ next_local_day ~ ' as ' ~ dbt.type_timestamp() ~ ')' %}
+{%- set cohort_ends_at = local_to_utc_timestamp(next_local_midnight) %}
+{%- set seconds_to_recovery = dbt.datediff('abandoned_at', 'recovered_at', 'second') %}
+
+with
+
+activity as (
+
+    select * from {{ ref('int_carts__activity') }}
+
+),
+
+abandonment as (
+
+    select * from {{ ref('int_carts__abandonment') }}
+
+),
+
+attribution as (
+
+    select * from {{ ref('int_carts__attribution') }}
+
+),
+
+as_of as (
+
+    select as_of from {{ ref('int_warehouse__as_of') }}
+
+),
+
+joined as (
+
+    select
+        activity.cart_token,
+        activity.customer_key,
+        activity.currency,
+        activity.reporting_currency,
+        activity.cart_value_reporting_unrounded,
+        cast(activity.cart_value_reporting_unrounded as decimal(18, 2)) as cart_value,
+        activity.first_added_at,
+        activity.reached_checkout_at,
+        activity.checkout_started_at,
+        activity.contact_submitted_at,
+        activity.completed_at,
+        activity.last_activity_at,
+        activity.has_reached_checkout,
+        activity.has_contact_info,
+        abandonment.is_converted,
+        abandonment.is_not_yet_abandoned,
+        abandonment.is_abandoned,
+        abandonment.abandoned_at,
+        coalesce(attribution.messages_sent, 0) as messages_sent,
+        coalesce(attribution.messages_clicked, 0) as messages_clicked,
+        attribution.first_message_sent_at,
+        attribution.first_message_channel,
+        attribution.first_message_clicked_at,
+        attribution.deciding_message_id,
+        attribution.deciding_message_channel,
+        attribution.deciding_message_sent_at,
+        attribution.deciding_message_clicked_at,
+        coalesce(attribution.is_recovered, false) as is_recovered,
+        attribution.recovered_order_id,
+        attribution.recovered_at,
+        attribution.recovered_order_source_name,
+        coalesce(attribution.is_recovered_and_paid, false) as is_recovered_and_paid,
+        attribution.recovered_revenue,
+        attribution.recovery_type,
+        attribution.attributed_channel,
+        case when abandonment.is_abandoned then attribution.funnel_channel else 'not_abandoned' end
+            as funnel_channel,
+        case
+            when abandonment.is_abandoned then {{ utc_to_local_date('abandonment.abandoned_at') }}
+            else {{ utc_to_local_date('activity.first_added_at') }}
+        end as cohort_date,
+        as_of.as_of
+    from activity
+    inner join abandonment on activity.cart_token = abandonment.cart_token
+    left outer join attribution on activity.cart_token = attribution.cart_token
+    cross join as_of
+
+),
+
+cohorts as (
+
+    select
+        *,
+        {# The cohort's last recovery window closes recovery_window_days after its local day ends. #}
+        {{ dbt.dateadd('day', var('recovery_window_days'), cohort_ends_at) }} as cohort_matures_at
+    from joined
+
+),
+
+outcomes as (
+
+    select
+        cart_token,
+        customer_key,
+        currency,
+        reporting_currency,
+        cart_value_reporting_unrounded,
+        cart_value,
+        first_added_at,
+        reached_checkout_at,
+        checkout_started_at,
+        contact_submitted_at,
+        completed_at,
+        last_activity_at,
+        has_reached_checkout,
+        has_contact_info,
+        is_converted,
+        is_not_yet_abandoned,
+        is_abandoned,
+        abandoned_at,
+        cohort_date,
+        cohort_matures_at,
+        cohort_matures_at > as_of as is_provisional,
+        case
+            when is_abandoned and recovery_type = 'attributed' then 'recovered_attributed'
+            when is_abandoned and recovery_type = 'organic' then 'recovered_organic'
+            when is_abandoned then 'not_recovered'
+            when is_converted then 'converted'
+            when is_not_yet_abandoned then 'not_yet_abandoned'
+            when has_reached_checkout then 'no_contact'
+            else 'browsing'
+        end as cart_outcome,
+        messages_sent,
+        messages_clicked,
+        messages_sent > 0 as is_contacted,
+        messages_clicked > 0 as is_clicked,
+        first_message_sent_at,
+        first_message_channel,
+        first_message_clicked_at,
+        deciding_message_id,
+        deciding_message_channel,
+        deciding_message_sent_at,
+        deciding_message_clicked_at,
+        funnel_channel,
+        is_recovered,
+        recovered_order_id,
+        recovered_at,
+        recovery_type,
+        attributed_channel,
+        cast({{ seconds_to_recovery }} as double) / 3600 as hours_to_recovery,
+        recovered_order_source_name,
+        is_recovered_and_paid,
+        recovered_revenue
+    from cohorts
+
+)
+
+select * from outcomes

@@ -1,0 +1,54 @@
+{#
+    One row per cart that reached checkout (SPEC §5). recovery_type is set for abandoned carts only
+    (attributed / organic / not_recovered) and null for carts that were never abandoned (not applicable).
+#}
+with
+
+outcomes as (
+
+    select * from {{ ref('int_carts__outcomes') }}
+    where has_reached_checkout
+
+),
+
+cart_recovery as (
+
+    select
+        cart_token,
+        customer_key,
+        currency,
+        reporting_currency,
+        cart_value,
+        first_added_at,
+        checkout_started_at,
+        contact_submitted_at,
+        completed_at,
+        last_activity_at,
+        has_contact_info,
+        is_converted,
+        is_abandoned,
+        abandoned_at,
+        cohort_date,
+        is_provisional,
+        cart_outcome,
+        cast(messages_sent as {{ dbt.type_bigint() }}) as messages_sent,
+        is_contacted,
+        first_message_sent_at,
+        first_message_channel,
+        first_message_clicked_at,
+        is_clicked,
+        funnel_channel,
+        is_recovered,
+        recovered_order_id,
+        recovered_at,
+        recovered_order_source_name,
+        recovery_type,
+        attributed_channel,
+        hours_to_recovery,
+        is_recovered_and_paid,
+        cast(recovered_revenue as decimal(18, 2)) as recovered_revenue
+    from outcomes
+
+)
+
+select * from cart_recovery
