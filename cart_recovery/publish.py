@@ -35,6 +35,9 @@ DEMO_CARTS = 20_000
 DEMO_SEED = 42
 
 BUILD_INFO_TABLE = "warehouse_build"
+NODE_RESULTS_TABLE = "warehouse_node_results"  # every model/test/seed/snapshot result of the build
+FRESHNESS_TABLE = "warehouse_source_freshness"  # `dbt source freshness` at build time
+HISTORY_TABLE_PREFIX = "snap_"  # dbt snapshots: carried over from the published file into each build
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error", "skipped"})
 
 EXIT_BUILD_FAILED = 1
@@ -143,6 +146,33 @@ def remove_database_file(path: Path) -> None:
         candidate.unlink(missing_ok=True)
 
 
+def carry_over_history(published_path: Path, build_path: Path) -> list[str]:
+    """Copy the snapshot tables (`snap_*`) of the published warehouse into a fresh build file.
+
+    Every build starts from an empty build file, so without this the dbt snapshots would forget every earlier
+    build. Reading the published file read-only works while dashboards hold it open.
+    """
+    if not published_path.exists():
+        return []
+    con = duckdb.connect(str(build_path))
+    try:
+        quoted = str(published_path).replace("'", "''")
+        con.execute(f"attach '{quoted}' as published (read_only)")
+        tables = con.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            f"where database_name = 'published' and starts_with(table_name, '{HISTORY_TABLE_PREFIX}') "
+            "order by schema_name, table_name"
+        ).fetchall()
+        for schema, table in tables:
+            con.execute(f'create schema if not exists "{schema}"')
+            con.execute(f'create table "{schema}"."{table}" as select * from published."{schema}"."{table}"')
+        con.execute("detach published")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    return [f"{schema}.{table}" for schema, table in tables]
+
+
 def run_dbt(paths: Paths, args: Sequence[str]) -> int:
     """Run one dbt command in a child process (so that DuckDB is closed and checkpointed when it ends)."""
     env = dict(os.environ)
@@ -168,6 +198,14 @@ def run_dbt(paths: Paths, args: Sequence[str]) -> int:
     return subprocess.run(command, cwd=paths.project_dir, env=env, check=False).returncode
 
 
+def check_freshness(paths: Paths) -> dict[str, Any] | None:
+    """Run `dbt source freshness` (stale sources are reported, never a reason to withhold a build)."""
+    (paths.target_path / "sources.json").unlink(missing_ok=True)
+    run_dbt(paths, ["source", "freshness", "--quiet"])
+    path = paths.target_path / "sources.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def read_run_results(target_path: Path) -> dict[str, Any] | None:
     path = target_path / "run_results.json"
     if not path.exists():
@@ -189,11 +227,77 @@ def node_counts(run_results: dict[str, Any]) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def record_build_info(build_path: Path, run_results: dict[str, Any], built_at: dt.datetime) -> None:
-    """Store the build's identity inside the file, so readers see the build they actually read."""
+def node_result_rows(run_results: dict[str, Any]) -> list[tuple]:
+    """(unique_id, resource_type, name, status, failures, execution_time, message) per node of the build."""
+    rows = []
+    for result in run_results.get("results", []):
+        unique_id = result["unique_id"]
+        rows.append(
+            (
+                unique_id,
+                unique_id.split(".")[0],
+                unique_id.split(".")[-1] if unique_id.startswith("test.") else unique_id.split(".", 2)[-1],
+                result["status"],
+                result.get("failures"),
+                float(result.get("execution_time") or 0.0),
+                (result.get("message") or "").strip()[:500],
+            )
+        )
+    return rows
+
+
+def freshness_rows(sources_json: dict[str, Any] | None) -> list[tuple]:
+    """(source, table, status, max_loaded_at, checked_at, age_hours) per table from `dbt source freshness`."""
+    rows = []
+    for result in (sources_json or {}).get("results", []):
+        unique_id = result["unique_id"]  # source.<project>.<source>.<table>
+        _, _, source_name, table_name = unique_id.split(".", 3)
+        max_loaded = result.get("max_loaded_at")
+        snapshotted = result.get("snapshotted_at")
+        age = result.get("max_loaded_at_time_ago_in_s")
+        rows.append(
+            (
+                source_name,
+                table_name,
+                result.get("status"),
+                _parse_time(max_loaded),
+                _parse_time(snapshotted),
+                None if age is None else round(float(age) / 3600.0, 2),
+            )
+        )
+    return rows
+
+
+def _parse_time(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+def record_build_info(
+    build_path: Path,
+    run_results: dict[str, Any],
+    built_at: dt.datetime,
+    sources_json: dict[str, Any] | None = None,
+) -> None:
+    """Store the build's identity, its node results and source freshness inside the file, so readers see the
+    build they actually read (the dashboard's Data health page reads these tables)."""
     metadata = run_results.get("metadata", {})
     con = duckdb.connect(str(build_path))
     try:
+        con.execute(
+            f"create or replace table {NODE_RESULTS_TABLE} (unique_id varchar, resource_type varchar, "
+            "name varchar, status varchar, failures bigint, execution_time double, message varchar)"
+        )
+        con.executemany(f"insert into {NODE_RESULTS_TABLE} values (?, ?, ?, ?, ?, ?, ?)", node_result_rows(run_results))
+        con.execute(
+            f"create or replace table {FRESHNESS_TABLE} (source_name varchar, table_name varchar, status varchar, "
+            "max_loaded_at timestamp, checked_at timestamp, age_hours double)"
+        )
+        fresh = freshness_rows(sources_json)
+        if fresh:
+            con.executemany(f"insert into {FRESHNESS_TABLE} values (?, ?, ?, ?, ?, ?)", fresh)
         con.execute(
             f"create or replace table {BUILD_INFO_TABLE} ("
             "invocation_id varchar, built_at timestamp, dbt_version varchar, nodes_passed integer)"
@@ -275,6 +379,9 @@ def build(paths: Paths | None = None, dbt_vars: str | None = None, log: Any = pr
         ensure_landing_data(paths.raw_dir, log=log)
         remove_database_file(paths.build_path)
         (paths.target_path / "run_results.json").unlink(missing_ok=True)
+        carried = carry_over_history(paths.published_path, paths.build_path)
+        if carried:
+            log(f"Carried over history from the published warehouse: {', '.join(carried)}")
 
         args = ["build"]
         if dbt_vars:
@@ -294,7 +401,8 @@ def build(paths: Paths | None = None, dbt_vars: str | None = None, log: Any = pr
             raise BuildError("\n".join(lines))
 
         built_at = _utc_now()
-        record_build_info(paths.build_path, run_results, built_at)
+        sources_json = check_freshness(paths)
+        record_build_info(paths.build_path, run_results, built_at, sources_json)
         publish_file(paths.build_path, paths.published_path)
 
         tables = table_row_counts(paths.published_path)

@@ -1,0 +1,30 @@
+{#
+    order_unpaid (shop): a live order (not test, not cancelled) without a successful capture or sale shop
+    transaction within payment_sla_hours of its creation. Clock: order creation. Clears: the first successful
+    capture/sale.
+#}
+with
+
+orders as (
+
+    select * from {{ ref('int_orders__joined') }}
+
+),
+
+candidates as (
+
+    select
+        'order_unpaid' as exception_type,
+        'order' as entity_type,
+        cast(order_id as {{ dbt.type_string() }}) as entity_id,
+        created_at as clock_start_at,
+        first_paid_at as cleared_at,
+        total_price_reporting as amount_at_risk,
+        {{ dbt.concat(["'order total '", "cast(total_price as " ~ dbt.type_string() ~ ")", "' '", "currency",
+            "', ' || source_name"]) }} as details
+    from orders
+    where is_live
+
+)
+
+select * from candidates

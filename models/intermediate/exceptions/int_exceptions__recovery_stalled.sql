@@ -1,0 +1,69 @@
+{#
+    recovery_stalled (messaging): an abandoned cart worth at least high_value_cart_threshold (reporting
+    currency, unrounded) with no recovery message (`Received Email`/`Received SMS` carrying its cart_token)
+    within recovery_sla_hours after abandonment. Clock: abandoned_at. Clears: the first such message.
+#}
+with
+
+abandoned as (
+
+    select
+        cart_token,
+        abandoned_at
+    from {{ ref('int_carts__abandonment') }}
+    where is_abandoned
+
+),
+
+activity as (
+
+    select
+        cart_token,
+        cart_value_reporting_unrounded
+    from {{ ref('int_carts__activity') }}
+
+),
+
+messages as (
+
+    select
+        cart_token,
+        occurred_at
+    from {{ ref('stg_messaging__events') }}
+    where metric in ('Received Email', 'Received SMS') and cart_token is not null
+
+),
+
+first_message as (
+
+    select
+        abandoned.cart_token,
+        min(messages.occurred_at) as first_message_at
+    from abandoned
+    inner join messages
+        on
+            abandoned.cart_token = messages.cart_token
+            and abandoned.abandoned_at < messages.occurred_at
+    group by abandoned.cart_token
+
+),
+
+candidates as (
+
+    select
+        'recovery_stalled' as exception_type,
+        'cart' as entity_type,
+        abandoned.cart_token as entity_id,
+        abandoned.abandoned_at as clock_start_at,
+        first_message.first_message_at as cleared_at,
+        cast(activity.cart_value_reporting_unrounded as decimal(18, 2)) as amount_at_risk,
+        {{ dbt.concat(["'cart worth '", "cast(cast(activity.cart_value_reporting_unrounded as decimal(18, 2)) as "
+            ~ dbt.type_string() ~ ")", "' " ~ var('reporting_currency') ~ "'"]) }} as details
+    from abandoned
+    inner join activity on abandoned.cart_token = activity.cart_token
+    left outer join first_message on abandoned.cart_token = first_message.cart_token
+    where activity.cart_value_reporting_unrounded >= {{ var('high_value_cart_threshold') }}
+
+)
+
+select * from candidates

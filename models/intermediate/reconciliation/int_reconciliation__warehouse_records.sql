@@ -1,0 +1,95 @@
+{#
+    The same measures as int_reconciliation__source_records, as the warehouse holds them after rejection and
+    deduplication: one row per record.
+#}
+with
+
+orders as (
+
+    select
+        'shop' as source_system,
+        'orders' as measure,
+        cast(order_id as {{ dbt.type_string() }}) as record_key,
+        cast(created_at as date) as recon_date,
+        currency,
+        total_price as amount
+    from {{ ref('int_orders__joined') }}
+
+),
+
+successful_captures as (
+
+    select
+        'shop' as source_system,
+        'successful_captures' as measure,
+        cast(transaction_id as {{ dbt.type_string() }}) as record_key,
+        cast(created_at as date) as recon_date,
+        currency,
+        amount
+    from {{ ref('stg_shop__transactions') }}
+    where kind in ('capture', 'sale') and status = 'success'
+
+),
+
+succeeded_charges as (
+
+    select
+        'stripe' as source_system,
+        'succeeded_charges' as measure,
+        charge_id as record_key,
+        cast(created_at as date) as recon_date,
+        currency,
+        amount_captured as amount
+    from {{ ref('int_payments__charges_linked') }}
+    where status = 'succeeded'
+
+),
+
+succeeded_refunds as (
+
+    select
+        'stripe' as source_system,
+        'succeeded_refunds' as measure,
+        refund_id as record_key,
+        cast(created_at as date) as recon_date,
+        currency,
+        amount
+    from {{ ref('stg_stripe__refunds') }}
+    where status = 'succeeded'
+
+),
+
+unioned as (
+
+    select * from orders
+    union all
+    select * from successful_captures
+    union all
+    select * from succeeded_charges
+    union all
+    select * from succeeded_refunds
+
+),
+
+fx as (
+
+    select
+        rate_date,
+        currency,
+        rate_to_reporting
+    from {{ ref('int_fx__rates_to_reporting') }}
+
+),
+
+records as (
+
+    select
+        {{ dbt.concat(["unioned.measure", "':'", "unioned.record_key"]) }} as reconciliation_record_id,
+        unioned.*,
+        {{ to_reporting_currency('unioned.amount', 'fx.rate_to_reporting') }} as amount_reporting
+    from unioned
+    left outer join fx on unioned.currency = fx.currency and unioned.recon_date = fx.rate_date
+
+)
+
+select * from records
