@@ -195,7 +195,17 @@ def run_dbt(paths: Paths, args: Sequence[str]) -> int:
         "--target-path",
         str(paths.target_path),
     ]
-    return subprocess.run(command, cwd=paths.project_dir, env=env, check=False).returncode
+    return subprocess.run(command, cwd=paths.project_dir, env=env, check=False, preexec_fn=_die_with_parent).returncode
+
+
+def _die_with_parent() -> None:
+    """In the dbt child: get SIGKILL when the build process dies, so a killed build leaves no writer behind."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def check_freshness(paths: Paths) -> dict[str, Any] | None:
