@@ -24,7 +24,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from cart_recovery.publish import BuildError, build
 
     try:
-        build(dbt_vars=args.vars)
+        build(dbt_vars=args.vars, full_refresh=args.full_refresh)
     except BuildError as error:
         print(error, file=sys.stderr)
         return error.exit_code
@@ -49,6 +49,11 @@ def make_parser() -> argparse.ArgumentParser:
         help="dbt build into the build file and publish it to $CART_RECOVERY_WAREHOUSE if every node passes",
     )
     build.add_argument("--vars", default=None, help="dbt --vars (YAML/JSON), passed through to dbt build")
+    build.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="start from an empty build file (keeps only the snapshot history) instead of the published one",
+    )
     build.set_defaults(func=cmd_build)
     return parser
 

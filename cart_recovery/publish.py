@@ -381,19 +381,46 @@ def write_json_atomically(path: Path, payload: dict[str, Any]) -> None:
     os.replace(staged, path)
 
 
-def build(paths: Paths | None = None, dbt_vars: str | None = None, log: Any = print) -> dict[str, Any]:
-    """Build, test and publish the warehouse. Returns the build marker; raises BuildError on failure."""
+def start_from_published(published_path: Path, build_path: Path) -> bool:
+    """Copy the published warehouse to the build path, so incremental models only process new batches.
+
+    The published file is never written after it is published, so a plain copy is consistent even while
+    readers hold it open.
+    """
+    if not published_path.exists():
+        return False
+    staged = build_path.with_name(f".{build_path.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(published_path, staged)
+        os.replace(staged, build_path)
+    finally:
+        staged.unlink(missing_ok=True)
+    return True
+
+
+def build(
+    paths: Paths | None = None, dbt_vars: str | None = None, full_refresh: bool = False, log: Any = print
+) -> dict[str, Any]:
+    """Build, test and publish the warehouse. Returns the build marker; raises BuildError on failure.
+
+    By default the build continues from a copy of the published warehouse (incremental models add the new
+    landing batches); with `full_refresh`, or when nothing is published yet, it starts from an empty file and
+    only the snapshot history is carried over.
+    """
     paths = paths or Paths.from_env()
     paths.build_path.parent.mkdir(parents=True, exist_ok=True)
     with build_lock(paths.lock_path):
         ensure_landing_data(paths.raw_dir, log=log)
         remove_database_file(paths.build_path)
         (paths.target_path / "run_results.json").unlink(missing_ok=True)
-        carried = carry_over_history(paths.published_path, paths.build_path)
-        if carried:
-            log(f"Carried over history from the published warehouse: {', '.join(carried)}")
-
         args = ["build"]
+        if not full_refresh and start_from_published(paths.published_path, paths.build_path):
+            log(f"Continuing from the published warehouse {paths.published_path} (incremental)")
+        else:
+            carried = carry_over_history(paths.published_path, paths.build_path)
+            if carried:
+                log(f"Full refresh; carried over history from the published warehouse: {', '.join(carried)}")
+            args.append("--full-refresh")
         if dbt_vars:
             args += ["--vars", dbt_vars]
         log(f"Building {paths.build_path} from {paths.raw_dir}")

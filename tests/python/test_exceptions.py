@@ -217,7 +217,7 @@ def test_late_payment_resolves_the_exception_and_the_snapshot_keeps_both_states(
         shutil.copy(aside, raw / system / table / f"part-99999-{part}")
     second = wh.build()
     assert second.returncode == 0, second.stderr[-3000:]
-    assert "Carried over history" in second.stdout
+    assert "Continuing from the published warehouse" in second.stdout
     con = wh.connect()
     try:
         state = con.execute(
@@ -238,3 +238,19 @@ def test_late_payment_resolves_the_exception_and_the_snapshot_keeps_both_states(
     assert len(state) == 1 and state[0][0] == "resolved"
     assert str(state[0][1]) == paid_at
     assert [(h[0], h[2]) for h in history] == [("open", False), ("resolved", True)]
+
+    # a full refresh starts from an empty file but keeps the history
+    third = wh.build("--full-refresh")
+    assert third.returncode == 0, third.stderr[-3000:]
+    assert "carried over history" in third.stdout
+    con = wh.connect()
+    try:
+        kept = con.execute(
+            """select s.status from snap_workflow_exceptions s
+               join fct_workflow_exceptions f using (exception_id)
+               where f.exception_type = 'order_unpaid' and f.entity_id = ? order by s.dbt_valid_from""",
+            [order_id],
+        ).fetchall()
+    finally:
+        con.close()
+    assert [k[0] for k in kept] == ["open", "resolved"]
