@@ -5,9 +5,9 @@
       invalid_timestamp a required timestamp text is not ISO-8601 with an offset or not a real instant (the
                         test is `to_utc_timestamp`, so parsing and rejecting can never disagree); a nullable one
                         (orders.cancelled_at) only when present;
-      unknown_currency  the upper-cased, trimmed code is not in the `currencies` seed: `currency_column` is
-                        present but `known_currency_column` (the seed's code from the base model's left join)
-                        found no match;
+      unknown_currency  the upper-cased, trimmed code is missing (null) or not in the `currencies` seed:
+                        `known_currency_column` (the seed's code from the base model's left join on
+                        `currency_column`) found no match;
       negative_quantity the quantity is below zero (cart events and order lines only).
     Every base model calls this one macro, so the rules live in one place.
 #}
@@ -37,7 +37,7 @@
             then 'invalid_timestamp'
         {%- endfor %}
         {%- if currency_column is not none %}
-        when {{ currency_column }} is not null and {{ known_currency_column }} is null
+        when {{ known_currency_column }} is null
             then 'unknown_currency'
         {%- endif %}
         {%- if quantity_column is not none %}

@@ -131,7 +131,7 @@ def reject_reason_sql(table: str) -> str:
     for col in NULLABLE_TIMESTAMPS.get(table, []):
         whens.append(f"when {col} is not null and not coalesce({_valid_ts(col)}, false) then 'invalid_timestamp'")
     if table in CURRENCY_TABLES:
-        whens.append(f"when upper(trim(currency)) not in ('{currencies}') then 'unknown_currency'")
+        whens.append(f"when not coalesce(upper(trim(currency)) in ('{currencies}'), false) then 'unknown_currency'")
     if table in QUANTITY_TABLES:
         whens.append("when quantity < 0 then 'negative_quantity'")
     return "case " + " ".join(whens) + " end"
