@@ -1,22 +1,78 @@
-"""Cart Recovery Warehouse dashboard (placeholder): what the published warehouse holds."""
+"""Cart Recovery Warehouse dashboard: the entrypoint (navigation, global filters, publish status).
+
+Run with `make run` (or `streamlit run dashboard/app.py`). Reads the published warehouse only
+($CART_RECOVERY_WAREHOUSE), through `db`.
+"""
 
 from __future__ import annotations
 
+import time
+
 import db
 import streamlit as st
+import ui
 
-st.set_page_config(page_title="Cart Recovery Warehouse", layout="wide")
-st.title("Cart Recovery Warehouse")
+REFRESH_ATTEMPTS_KEY = "_refresh_attempts"
+MAX_REFRESH_ATTEMPTS = 10
 
-version = db.publish_version()
-if version is None:
+st.set_page_config(page_title="Cart Recovery Warehouse", page_icon="🛒", layout="wide")
+
+PAGES = [
+    st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("views/recovery_funnel.py", title="Recovery funnel", icon=":material/filter_alt:", url_path="funnel"),
+    st.Page("views/exceptions.py", title="Exceptions", icon=":material/report:", url_path="exceptions"),
+    st.Page("views/reconciliation.py", title="Reconciliation", icon=":material/balance:", url_path="reconciliation"),
+    st.Page("views/data_health.py", title="Data health", icon=":material/monitor_heart:", url_path="data-health"),
+]
+
+
+def nothing_published() -> None:
+    st.title("Cart Recovery Warehouse")
     st.info(
-        f"Nothing is published yet at `{db.warehouse_path()}`. "
-        "Run `make build` (or `make run`) to build and publish the warehouse."
+        f"Nothing is published yet at `{db.warehouse_path()}`.\n\n"
+        "Run `make build` (or `make run`) to build and publish the warehouse; this page shows the figures as "
+        "soon as a build has passed its tests and been published."
     )
+    if st.button("Check again"):
+        st.rerun()
+
+
+def refreshing() -> None:
+    """A publish is swapping the file: say so, wait a moment and try again (a few times)."""
+    attempts = st.session_state.get(REFRESH_ATTEMPTS_KEY, 0) + 1
+    st.session_state[REFRESH_ATTEMPTS_KEY] = attempts
+    if attempts <= MAX_REFRESH_ATTEMPTS:
+        st.info("🔄 The warehouse is refreshing: a new build is being published. Reloading in a moment…")
+        time.sleep(db.REFRESH_PAUSE_SECONDS)
+        st.rerun()
+    st.warning("The warehouse is still being refreshed. Try again in a minute.")
+    if st.button("Try again", key="refresh_try_again"):
+        st.session_state[REFRESH_ATTEMPTS_KEY] = 0
+        st.rerun()
+
+
+def sidebar_status(build: db.Build) -> None:
+    facts = db.build_facts(build)
+    with st.sidebar:
+        st.divider()
+        st.caption(
+            f"**Data as of** {ui.fmt_timestamp(facts['as_of'])}  \n"
+            f"**Published** {ui.fmt_timestamp(build.published_at)}  \n"
+            f"**Amounts in** {facts['reporting_currency']}"
+        )
+
+
+build = db.current_build()
+if build is None:
+    st.navigation([st.Page(nothing_published, title="Not published yet", icon=":material/hourglass_empty:")]).run()
     st.stop()
 
-st.caption(f"Published warehouse: `{db.warehouse_path()}`")
-tables = db.table_row_counts(version)
-st.metric("Tables", len(tables))
-st.dataframe(tables, hide_index=True, use_container_width=True)
+page = st.navigation(PAGES)
+try:
+    filters = ui.render_filters(build)
+    sidebar_status(build)
+    ui.set_context(build, filters)
+    page.run()
+    st.session_state[REFRESH_ATTEMPTS_KEY] = 0
+except db.WarehouseRefreshingError:
+    refreshing()

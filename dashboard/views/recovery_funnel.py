@@ -1,0 +1,136 @@
+"""Recovery funnel: funnel chart, breakdown by channel and storefront channel, time to recovery."""
+
+from __future__ import annotations
+
+import charts
+import db
+import streamlit as st
+import ui
+
+build, filters, facts = ui.context()
+currency = facts["reporting_currency"]
+
+ui.page_header("Recovery funnel", "From checkout to a recovered, paid order, and how long recovery takes.")
+ui.filters_caption(filters, "Carts by cohort, recovery channel and cart currency.")
+
+funnel = db.recovery_funnel(build, filters)
+kpis = db.recovery_kpis(build, filters)
+times = db.recovery_times(build, filters)
+cols = st.columns(4)
+cols[0].metric(
+    "Abandoned carts",
+    ui.fmt_int(kpis["abandoned"]),
+    delta=f"{ui.fmt_int(kpis['abandoned_provisional'])} in provisional cohorts",
+    delta_color="gray",
+    delta_arrow="off",
+    border=True,
+)
+cols[1].metric(
+    "Recovered carts",
+    ui.fmt_int(kpis["recovered"]),
+    delta=f"{ui.fmt_int(kpis['recovered_provisional'])} in provisional cohorts",
+    delta_color="gray",
+    delta_arrow="off",
+    border=True,
+)
+cols[2].metric(
+    "Recovery rate",
+    ui.fmt_pct(kpis["recovery_rate_mature"]),
+    delta="mature cohorts",
+    delta_color="gray",
+    delta_arrow="off",
+    help="Recovered ÷ abandoned, on cohorts whose recovery window has fully elapsed.",
+    border=True,
+)
+cols[3].metric(
+    "Median time to recovery",
+    ui.fmt_hours(times["hours_to_recovery"].median() if not times.empty else None),
+    help="From abandonment to the recovering order.",
+    border=True,
+)
+
+left, right = st.columns([3, 2])
+with left:
+    st.subheader("Funnel: mature cohorts")
+    st.plotly_chart(charts.recovery_funnel(funnel), width="stretch")
+with right:
+    st.subheader("Stage by stage")
+    st.dataframe(
+        funnel,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "stage": st.column_config.TextColumn("Stage", width="medium"),
+            "mature": ui.count_column("Mature", width=None),
+            "provisional": ui.count_column("Provisional", width=None),
+            "total": ui.count_column("All cohorts", width=None),
+        },
+    )
+    st.caption(
+        "**Provisional** cohorts are still inside their recovery window and can still gain recoveries: they are "
+        "counted apart and left out of the funnel chart, so the chart's conversion shares are final."
+    )
+
+st.subheader("By recovery channel")
+by_channel = db.recovery_by_channel(build, filters)
+if by_channel.empty:
+    st.info("No abandoned carts match the filters.")
+else:
+    st.plotly_chart(charts.recovery_by_channel(by_channel, ui.CHANNEL_LABELS), width="stretch")
+    st.dataframe(
+        by_channel.assign(channel=by_channel["channel"].map(ui.channel_label)),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "channel": "Channel",
+            "abandoned": ui.count_column("Abandoned"),
+            "contacted": ui.count_column("Messaged"),
+            "clicked": ui.count_column("Clicked"),
+            "recovered": ui.count_column("Recovered"),
+            "recovered_attributed": ui.count_column("Attributed"),
+            "recovered_organic": ui.count_column("Organic"),
+            "recovery_rate_mature": ui.pct_column(
+                "Recovery rate", help="Recovered ÷ abandoned on mature cohorts (recovery window elapsed)."
+            ),
+            "abandoned_provisional": ui.count_column(
+                "Provisional", help="Abandoned carts in provisional cohorts (not in the mature recovery rate)."
+            ),
+            "recovered_revenue": ui.money_column("Recovered revenue", currency),
+        },
+    )
+    st.caption(
+        "Channel = the channel of the latest recovery message sent after abandonment and before any order "
+        "(the message attribution looks at); *No message sent* = abandoned carts no recovery message reached."
+    )
+
+left, right = st.columns(2)
+with left:
+    st.subheader("By storefront channel")
+    by_storefront = db.recovery_by_storefront(build, filters)
+    if by_storefront.empty:
+        st.info("No recovered carts match the filters.")
+    else:
+        st.plotly_chart(charts.recovery_by_storefront(by_storefront, currency), width="stretch")
+        st.dataframe(
+            by_storefront,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "storefront_channel": "Storefront channel",
+                "recovered": ui.count_column("Recovered"),
+                "recovered_attributed": ui.count_column("Attributed"),
+                "recovered_organic": ui.count_column("Organic"),
+                "recovered_revenue": ui.money_column("Recovered revenue", currency),
+                "median_hours_to_recovery": st.column_config.NumberColumn("Median hours to order", format="%.1f"),
+            },
+        )
+with right:
+    st.subheader("Time to recovery")
+    if times.empty:
+        st.info("No recovered carts match the filters.")
+    else:
+        st.plotly_chart(charts.time_to_recovery(times), width="stretch")
+        st.caption(
+            f"{len(times):,} recovered carts; median {ui.fmt_hours(times['hours_to_recovery'].median())} from "
+            f"abandonment to order ({int(times['is_provisional'].sum()):,} from provisional cohorts)."
+        )
