@@ -1,0 +1,1 @@
+"""Benchmarks of the warehouse (`make bench`, issue 8): see bench/run.py and README "Performance"."""
