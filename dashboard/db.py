@@ -355,6 +355,31 @@ def recovery_by_channel(build: Build, filters: Filters) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=SPINNER)
+def recovery_by_flow(build: Build, filters: Filters) -> pd.DataFrame:
+    """Per messaging flow of the deciding recovery message: abandoned carts, recoveries, mature rate, revenue."""
+    where, params = _recovery_where(filters)
+    return query(
+        f"""
+        select
+            coalesce(deciding_message_flow, 'No recovery message') as flow,
+            count(*) as abandoned,
+            count(*) filter (where is_recovered) as recovered,
+            count(*) filter (where recovery_type = 'attributed') as recovered_attributed,
+            count(*) filter (where recovery_type = 'organic') as recovered_organic,
+            count(*) filter (where is_recovered and not is_provisional)
+                / nullif(count(*) filter (where not is_provisional), 0) as recovery_rate_mature,
+            coalesce(sum(recovered_revenue), 0) as recovered_revenue
+        from fct_cart_recovery
+        where {where} and is_abandoned
+        group by coalesce(deciding_message_flow, 'No recovery message')
+        order by abandoned desc, flow
+        """,
+        params,
+        build=build,
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=SPINNER)
 def recovery_by_storefront(build: Build, filters: Filters) -> pd.DataFrame:
     """Recoveries by the storefront channel of the recovering order (web, mobile_app, ...)."""
     where, params = _recovery_where(filters)

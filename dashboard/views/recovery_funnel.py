@@ -1,4 +1,4 @@
-"""Recovery funnel: funnel chart, breakdown by channel and storefront channel, time to recovery."""
+"""Recovery funnel: funnel chart, breakdown by channel, flow and storefront channel, time to recovery."""
 
 from __future__ import annotations
 
@@ -101,6 +101,28 @@ else:
     st.caption(
         "Channel = the channel of the latest recovery message sent after abandonment and before any order "
         "(the message attribution looks at); *No message sent* = abandoned carts no recovery message reached."
+    )
+
+st.subheader("By recovery flow")
+by_flow = db.recovery_by_flow(build, filters)
+if by_flow.empty:
+    st.info("No abandoned carts match the filters.")
+else:
+    st.dataframe(
+        by_flow,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "flow": "Flow of the deciding message",
+            "abandoned": ui.count_column("Abandoned"),
+            "recovered": ui.count_column("Recovered"),
+            "recovered_attributed": ui.count_column("Attributed"),
+            "recovered_organic": ui.count_column("Organic"),
+            "recovery_rate_mature": ui.pct_column(
+                "Recovery rate", help="Recovered ÷ abandoned on mature cohorts (recovery window elapsed)."
+            ),
+            "recovered_revenue": ui.money_column("Recovered revenue", currency),
+        },
     )
 
 left, right = st.columns(2)

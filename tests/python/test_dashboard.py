@@ -334,6 +334,21 @@ def test_funnel_page_equals_the_daily_funnel_mart(published: Warehouse) -> None:
         assert shown["recovered_revenue"] == pytest.approx(float(row.recovered_revenue), abs=0.005)
         assert shown["recovery_rate_mature"] == pytest.approx(float(row.recovery_rate_mature))
 
+    by_flow = table(at, "flow").set_index("flow")
+    flows = mart(
+        published,
+        """
+        select coalesce(deciding_message_flow, 'No recovery message') as flow, count(*) as abandoned,
+            count(*) filter (where is_recovered) as recovered, sum(recovered_revenue) as recovered_revenue
+        from fct_cart_recovery where is_abandoned group by 1
+        """,
+    )
+    assert len(by_flow) == len(flows) >= 2
+    for row in flows.itertuples(index=False):
+        assert by_flow.loc[row.flow, "abandoned"] == row.abandoned
+        assert by_flow.loc[row.flow, "recovered"] == row.recovered
+        assert by_flow.loc[row.flow, "recovered_revenue"] == pytest.approx(float(row.recovered_revenue), abs=0.005)
+
     times = json.loads(at.get("plotly_chart")[-1].proto.spec)
     hours = sorted(value for trace in times["data"] for value in plotted(trace["x"]))
     expected_hours = mart(published, "select hours_to_recovery from fct_cart_recovery where is_recovered order by 1")

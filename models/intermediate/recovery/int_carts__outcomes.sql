@@ -42,6 +42,18 @@ as_of as (
 
 ),
 
+flows as (
+
+    {# the flow a recovery message belongs to, for the funnel's breakdown by flow #}
+    select
+        message_id,
+        min(flow_name) as flow_name
+    from {{ ref('stg_messaging__events') }}
+    where metric in ('Received Email', 'Received SMS')
+    group by message_id
+
+),
+
 joined as (
 
     select
@@ -70,6 +82,7 @@ joined as (
         attribution.first_message_clicked_at,
         attribution.deciding_message_id,
         attribution.deciding_message_channel,
+        flows.flow_name as deciding_message_flow,
         attribution.deciding_message_sent_at,
         attribution.deciding_message_clicked_at,
         coalesce(attribution.is_recovered, false) as is_recovered,
@@ -90,6 +103,7 @@ joined as (
     from activity
     inner join abandonment on activity.cart_token = abandonment.cart_token
     left outer join attribution on activity.cart_token = attribution.cart_token
+    left outer join flows on attribution.deciding_message_id = flows.message_id
     cross join as_of
 
 ),
@@ -146,6 +160,7 @@ outcomes as (
         first_message_clicked_at,
         deciding_message_id,
         deciding_message_channel,
+        deciding_message_flow,
         deciding_message_sent_at,
         deciding_message_clicked_at,
         funnel_channel,

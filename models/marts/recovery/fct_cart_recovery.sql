@@ -44,6 +44,7 @@ cart_recovery as (
         recovered_order_source_name,
         recovery_type,
         attributed_channel,
+        deciding_message_flow,
         hours_to_recovery,
         is_recovered_and_paid,
         cast(recovered_revenue as decimal(18, 2)) as recovered_revenue
