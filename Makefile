@@ -8,14 +8,15 @@ STAMP := $(VENV)/.installed
 # dbt reads profiles.yml from the repository root.
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: help setup build run test lint pytest bench clean
+.PHONY: help setup build run test lint pytest test-spark bench clean
 
 help:
 	@echo "make run    build and publish the warehouse, then serve the dashboard on http://localhost:8501"
 	@echo "make test   lint + the whole pytest suite (builds a warehouse in a temp dir)"
 	@echo "make build  build from \$$CART_RECOVERY_RAW_DIR (demo data if absent) and publish if every test passes"
 	@echo "make lint   dbt parse, dbt-bouncer, sqlfluff, ruff"
-	@echo "make bench  benchmarks (not implemented yet)"
+	@echo "make test-spark  build the demo data on Spark and on DuckDB; every public mart must be identical (Java 17)"
+	@echo "make bench  benchmarks at SCALE cart events (default 10000000) -> bench/results/<utc-timestamp>.json"
 	@echo "make clean  remove dbt/pytest artefacts and the warehouse (keeps .venv and landed data)"
 
 # The virtualenv is (re)installed whenever pyproject.toml changes.
@@ -45,9 +46,23 @@ pytest: $(STAMP)
 
 test: lint pytest
 
-bench:
-	@echo "make bench: not implemented yet" >&2
-	@exit 1
+# The Spark extra (dbt-spark, pyspark) on top of the dev install; again whenever pyproject.toml changes.
+SPARK_STAMP := $(VENV)/.installed-spark
+
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,spark]'
+	touch $(SPARK_STAMP)
+
+# Same models on Spark (README "Running on Spark / Databricks"): one dbt build per engine in a temp dir, then
+# every public mart compared row for row.
+test-spark: $(SPARK_STAMP)
+	$(BIN)/pytest tests/spark
+
+# Benchmarks (README "Performance"): SCALE cart events (default 10M); writes bench/results/<utc-timestamp>.json.
+SCALE ?= 10000000
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --scale $(SCALE)
 
 clean:
 	rm -rf target logs dbt_packages warehouse test-artifacts .pytest_cache .ruff_cache

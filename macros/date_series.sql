@@ -15,3 +15,14 @@
     )) as date) as date_day
     from {{ relation }}
 {%- endmacro %}
+
+{# Spark / Databricks: sequence of dates, one row each. An empty range gives no rows, as on DuckDB. #}
+{% macro spark__date_series(start_date, end_date, relation) -%}
+    select explode(sequence(
+        cast({{ start_date }} as date),
+        cast({{ end_date }} as date),
+        interval 1 day
+    )) as date_day
+    from {{ relation }}
+    where cast({{ start_date }} as date) <= cast({{ end_date }} as date)
+{%- endmacro %}

@@ -9,3 +9,8 @@
             then json_extract_string({{ column }}, '$.{{ key }}')
     end
 {%- endmacro %}
+
+{# Spark / Databricks: get_json_object yields null for a missing key and for text that is not JSON. #}
+{% macro spark__json_extract_text(column, key) -%}
+    get_json_object({{ column }}, '$.{{ key }}')
+{%- endmacro %}

@@ -15,3 +15,20 @@
     {% set result = run_query("select count(*) from glob('" ~ pattern | replace("'", "''") ~ "')") %}
     {{ return(result.columns[0].values()[0] > 0) }}
 {%- endmacro %}
+
+{#
+    Spark / Databricks: a path that matches no file is an error on Spark, so list every landed Parquet file
+    (`<raw dir>/<system>/<table>/*.parquet`: names only, the binaryFile reader skips the content when it is not
+    selected) and look for the table's directory.
+#}
+{% macro spark__landing_has_files(system, table) -%}
+    {% if not execute %}
+        {{ return(false) }}
+    {% endif %}
+    {% set raw_dir = var('raw_dir', env_var('CART_RECOVERY_RAW_DIR', 'data/raw')) %}
+    {% set result = run_query(
+        "select count(*) from binaryFile.`" ~ raw_dir ~ "/*/*/*.parquet` where path like '%/"
+        ~ system ~ "/" ~ table ~ "/%'"
+    ) %}
+    {{ return(result.columns[0].values()[0] > 0) }}
+{%- endmacro %}

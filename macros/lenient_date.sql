@@ -12,3 +12,14 @@
         cast({{ loaded_at_column }} as date)
     )
 {%- endmacro %}
+
+{#
+    Spark / Databricks: a cast reads the text with or without an offset (without one in the session time zone,
+    UTC, as DuckDB's session TimeZone); the date of a timestamp is its UTC date.
+#}
+{% macro spark__lenient_date(text_column, loaded_at_column) -%}
+    coalesce(
+        cast(try_cast({{ text_column }} as timestamp) as date),
+        cast({{ loaded_at_column }} as date)
+    )
+{%- endmacro %}

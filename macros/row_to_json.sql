@@ -30,3 +30,28 @@
         {%- endfor %}
     ) as {{ dbt.type_string() }})
 {%- endmacro %}
+
+{#
+    Spark / Databricks: to_json keeps the value types like DuckDB's json_object (nulls kept). Timestamps are
+    written with all six fractional digits and a marker (U+E000), then the marker and trailing zeros are cut,
+    so that they read like DuckDB's (`2026-07-01 10:00:00`, `2026-07-01 08:00:00.25`).
+#}
+{% macro spark__row_to_json(columns) -%}
+    {%- set marker = '\ue000' -%}
+    regexp_replace(
+        to_json(
+            named_struct(
+                {%- for column in columns %}
+                '{{ column }}', {{ column }}{% if not loop.last %},{% endif %}
+                {%- endfor %}
+            ),
+            map(
+                'ignoreNullFields', 'false',
+                'timestampFormat', "yyyy-MM-dd HH:mm:ss.SSSSSS'{{ marker }}'",
+                'timestampNTZFormat', "yyyy-MM-dd HH:mm:ss.SSSSSS'{{ marker }}'"
+            )
+        ),
+        '[.]?0*{{ marker }}',
+        ''
+    )
+{%- endmacro %}

@@ -9,7 +9,10 @@ with
 
 source as (
 
-    select * from {{ source('messaging', 'events') }}
+    select
+        *,
+        {{ landed_file_columns(source('messaging', 'events')) }}
+    from {{ source('messaging', 'events') }}
 
 ),
 

@@ -13,7 +13,10 @@ with
 
 source as (
 
-    select * from {{ fx_rates_source }}
+    select
+        *,
+        {{ landed_file_columns(fx_rates_source) }}
+    from {{ fx_rates_source }}
 
 ),
 
@@ -26,8 +29,8 @@ source as (
         cast(null as {{ dbt.type_string() }}) as currency,
         cast(null as decimal(18, 8)) as rate_to_usd,
         cast(null as {{ dbt.type_timestamp() }}) as _loaded_at,
-        cast(null as {{ dbt.type_string() }}) as filename,
-        cast(null as {{ dbt.type_bigint() }}) as file_row_number
+        cast(null as {{ dbt.type_string() }}) as landed_file_name,
+        cast(null as {{ dbt.type_bigint() }}) as landed_file_row_number
     where 1 = 0
 
 ),

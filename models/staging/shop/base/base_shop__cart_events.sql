@@ -9,7 +9,10 @@ with
 
 source as (
 
-    select * from {{ source('shop', 'cart_events') }}
+    select
+        *,
+        {{ landed_file_columns(source('shop', 'cart_events')) }}
+    from {{ source('shop', 'cart_events') }}
 
 ),
 

@@ -7,7 +7,10 @@ with
 
 source as (
 
-    select * from {{ source('shop', 'fulfillments') }}
+    select
+        *,
+        {{ landed_file_columns(source('shop', 'fulfillments')) }}
+    from {{ source('shop', 'fulfillments') }}
 
 ),
 

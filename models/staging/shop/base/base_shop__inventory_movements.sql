@@ -7,7 +7,10 @@ with
 
 source as (
 
-    select * from {{ source('shop', 'inventory_movements') }}
+    select
+        *,
+        {{ landed_file_columns(source('shop', 'inventory_movements')) }}
+    from {{ source('shop', 'inventory_movements') }}
 
 ),
 

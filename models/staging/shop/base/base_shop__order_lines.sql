@@ -7,7 +7,10 @@ with
 
 source as (
 
-    select * from {{ source('shop', 'order_lines') }}
+    select
+        *,
+        {{ landed_file_columns(source('shop', 'order_lines')) }}
+    from {{ source('shop', 'order_lines') }}
 
 ),
 

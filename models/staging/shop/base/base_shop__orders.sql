@@ -9,7 +9,10 @@ with
 
 source as (
 
-    select * from {{ source('shop', 'orders') }}
+    select
+        *,
+        {{ landed_file_columns(source('shop', 'orders')) }}
+    from {{ source('shop', 'orders') }}
 
 ),
 

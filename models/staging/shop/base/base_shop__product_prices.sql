@@ -7,7 +7,10 @@ with
 
 source as (
 
-    select * from {{ source('shop', 'product_prices') }}
+    select
+        *,
+        {{ landed_file_columns(source('shop', 'product_prices')) }}
+    from {{ source('shop', 'product_prices') }}
 
 ),
 

@@ -7,7 +7,10 @@ with
 
 source as (
 
-    select * from {{ source('shop', 'transactions') }}
+    select
+        *,
+        {{ landed_file_columns(source('shop', 'transactions')) }}
+    from {{ source('shop', 'transactions') }}
 
 ),
 

@@ -7,7 +7,10 @@ with
 
 source as (
 
-    select * from {{ source('stripe', 'charges') }}
+    select
+        *,
+        {{ landed_file_columns(source('stripe', 'charges')) }}
+    from {{ source('stripe', 'charges') }}
 
 ),
 

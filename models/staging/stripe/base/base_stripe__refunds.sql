@@ -7,7 +7,10 @@ with
 
 source as (
 
-    select * from {{ source('stripe', 'refunds') }}
+    select
+        *,
+        {{ landed_file_columns(source('stripe', 'refunds')) }}
+    from {{ source('stripe', 'refunds') }}
 
 ),
 
