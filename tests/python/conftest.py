@@ -72,6 +72,17 @@ class Warehouse:
             text=True,
         )
 
+    def attached(self, truth: str | None = None) -> duckdb.DuckDBPyConnection:
+        """In-memory UTC session with the published file attached read-only as `wh` (landing files readable);
+        with `truth`, the generator's manifest/<truth>.parquet is the view `truth`. Close it after use."""
+        connection = duckdb.connect()
+        connection.execute("set TimeZone = 'UTC'")
+        connection.execute(f"attach '{self.published_path}' as wh (read_only)")
+        if truth:
+            manifest_file = self.raw_dir / "manifest" / f"{truth}.parquet"
+            connection.execute(f"create view truth as select * from read_parquet('{manifest_file}')")
+        return connection
+
     def connect(self) -> duckdb.DuckDBPyConnection:
         """Read-only connection to the published file; close it before the next build publishes."""
         return duckdb.connect(str(self.published_path), read_only=True)

@@ -24,12 +24,7 @@ RULES = {row["exception_type"]: row for row in csv.DictReader((REPO_ROOT / "seed
 
 @pytest.fixture
 def con(seeded_warehouse: Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect()
-    connection.execute("set TimeZone = 'UTC'")
-    connection.execute(f"attach '{seeded_warehouse.published_path}' as wh (read_only)")
-    connection.execute(
-        f"create view truth as select * from read_parquet('{seeded_warehouse.raw_dir}/manifest/exceptions.parquet')"
-    )
+    connection = seeded_warehouse.attached("exceptions")
     yield connection
     connection.close()
 

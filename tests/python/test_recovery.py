@@ -21,12 +21,7 @@ RECOVERY_WINDOW = timedelta(days=7)
 
 @pytest.fixture
 def con(seeded_warehouse: Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect()
-    connection.execute("set TimeZone = 'UTC'")
-    connection.execute(f"attach '{seeded_warehouse.published_path}' as wh (read_only)")
-    connection.execute(
-        f"create view truth as select * from read_parquet('{seeded_warehouse.raw_dir}/manifest/cart_outcomes.parquet')"
-    )
+    connection = seeded_warehouse.attached("cart_outcomes")
     yield connection
     connection.close()
 

@@ -45,9 +45,7 @@ STAGING_KEYS = {
 @pytest.fixture(scope="module")
 def con(warehouse: Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
     """In-memory session with the published warehouse attached read-only and the landing files readable."""
-    connection = duckdb.connect()
-    connection.execute("set TimeZone = 'UTC'")
-    connection.execute(f"attach '{warehouse.published_path}' as wh (read_only)")
+    connection = warehouse.attached()
     yield connection
     connection.close()
 
@@ -182,9 +180,7 @@ def test_customer_key_is_the_hash_of_the_normalised_email(con: duckdb.DuckDBPyCo
 def seeded(seeded_warehouse: Warehouse) -> Iterator[tuple[Warehouse, dict, duckdb.DuckDBPyConnection]]:
     """(warehouse, manifest tables, connection with the published file attached as `wh`) for each seed."""
     manifest = json.loads((seeded_warehouse.raw_dir / "manifest.json").read_text())["tables"]
-    connection = duckdb.connect()
-    connection.execute("set TimeZone = 'UTC'")
-    connection.execute(f"attach '{seeded_warehouse.published_path}' as wh (read_only)")
+    connection = seeded_warehouse.attached()
     yield seeded_warehouse, manifest, connection
     connection.close()
 
