@@ -326,57 +326,44 @@ def recovery_funnel(build: Build, filters: Filters) -> pd.DataFrame:
     ).assign(total=lambda frame: frame["mature"] + frame["provisional"])
 
 
-@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=SPINNER)
-def recovery_by_channel(build: Build, filters: Filters) -> pd.DataFrame:
-    """Per recovery channel (the funnel's channel): abandoned carts, messages, recoveries, mature rate, revenue."""
+def _abandoned_carts_by(build: Build, filters: Filters, dimension_sql: str, name: str) -> pd.DataFrame:
+    """Abandoned carts grouped by one dimension (a constant SQL expression of this module, never user input):
+    messages, recoveries, mature recovery rate, provisional carts, revenue."""
     where, params = _recovery_where(filters)
     return query(
         f"""
         select
-            funnel_channel as channel,
-            count(*) filter (where is_abandoned) as abandoned,
-            count(*) filter (where is_abandoned and is_contacted) as contacted,
-            count(*) filter (where is_abandoned and is_clicked) as clicked,
-            count(*) filter (where is_recovered) as recovered,
-            count(*) filter (where recovery_type = 'attributed') as recovered_attributed,
-            count(*) filter (where recovery_type = 'organic') as recovered_organic,
-            count(*) filter (where is_recovered and not is_provisional)
-                / nullif(count(*) filter (where is_abandoned and not is_provisional), 0) as recovery_rate_mature,
-            count(*) filter (where is_abandoned and is_provisional) as abandoned_provisional,
-            coalesce(sum(recovered_revenue), 0) as recovered_revenue
-        from fct_cart_recovery
-        where {where} and funnel_channel <> 'not_abandoned'
-        group by funnel_channel
-        order by abandoned desc, channel
-        """,
-        params,
-        build=build,
-    )
-
-
-@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=SPINNER)
-def recovery_by_flow(build: Build, filters: Filters) -> pd.DataFrame:
-    """Per messaging flow of the deciding recovery message: abandoned carts, recoveries, mature rate, revenue."""
-    where, params = _recovery_where(filters)
-    return query(
-        f"""
-        select
-            coalesce(deciding_message_flow, 'No recovery message') as flow,
+            {dimension_sql} as {name},
             count(*) as abandoned,
+            count(*) filter (where is_contacted) as contacted,
+            count(*) filter (where is_clicked) as clicked,
             count(*) filter (where is_recovered) as recovered,
             count(*) filter (where recovery_type = 'attributed') as recovered_attributed,
             count(*) filter (where recovery_type = 'organic') as recovered_organic,
             count(*) filter (where is_recovered and not is_provisional)
                 / nullif(count(*) filter (where not is_provisional), 0) as recovery_rate_mature,
+            count(*) filter (where is_provisional) as abandoned_provisional,
             coalesce(sum(recovered_revenue), 0) as recovered_revenue
         from fct_cart_recovery
         where {where} and is_abandoned
-        group by coalesce(deciding_message_flow, 'No recovery message')
-        order by abandoned desc, flow
+        group by {dimension_sql}
+        order by abandoned desc, {name}
         """,
         params,
         build=build,
     )
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=SPINNER)
+def recovery_by_channel(build: Build, filters: Filters) -> pd.DataFrame:
+    """Per recovery channel (the funnel's channel of abandoned carts: email, sms or none)."""
+    return _abandoned_carts_by(build, filters, "funnel_channel", "channel")
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=SPINNER)
+def recovery_by_flow(build: Build, filters: Filters) -> pd.DataFrame:
+    """Per messaging flow of the deciding recovery message (the one attribution looks at)."""
+    return _abandoned_carts_by(build, filters, "coalesce(deciding_message_flow, 'No recovery message')", "flow")
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=SPINNER)

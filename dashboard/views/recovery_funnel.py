@@ -71,6 +71,27 @@ with right:
         "counted apart and left out of the funnel chart, so the chart's conversion shares are final."
     )
 
+
+def abandoned_columns(dimension: str, label: str) -> dict:
+    """Column settings of the abandoned-carts breakdowns (by channel, by flow)."""
+    return {
+        dimension: label,
+        "abandoned": ui.count_column("Abandoned"),
+        "contacted": ui.count_column("Messaged"),
+        "clicked": ui.count_column("Clicked"),
+        "recovered": ui.count_column("Recovered"),
+        "recovered_attributed": ui.count_column("Attributed"),
+        "recovered_organic": ui.count_column("Organic"),
+        "recovery_rate_mature": ui.pct_column(
+            "Recovery rate", help="Recovered ÷ abandoned on mature cohorts (recovery window elapsed)."
+        ),
+        "abandoned_provisional": ui.count_column(
+            "Provisional", help="Abandoned carts in provisional cohorts (not in the mature recovery rate)."
+        ),
+        "recovered_revenue": ui.money_column("Recovered revenue", currency),
+    }
+
+
 st.subheader("By recovery channel")
 by_channel = db.recovery_by_channel(build, filters)
 if by_channel.empty:
@@ -81,22 +102,7 @@ else:
         by_channel.assign(channel=by_channel["channel"].map(ui.channel_label)),
         hide_index=True,
         width="stretch",
-        column_config={
-            "channel": "Channel",
-            "abandoned": ui.count_column("Abandoned"),
-            "contacted": ui.count_column("Messaged"),
-            "clicked": ui.count_column("Clicked"),
-            "recovered": ui.count_column("Recovered"),
-            "recovered_attributed": ui.count_column("Attributed"),
-            "recovered_organic": ui.count_column("Organic"),
-            "recovery_rate_mature": ui.pct_column(
-                "Recovery rate", help="Recovered ÷ abandoned on mature cohorts (recovery window elapsed)."
-            ),
-            "abandoned_provisional": ui.count_column(
-                "Provisional", help="Abandoned carts in provisional cohorts (not in the mature recovery rate)."
-            ),
-            "recovered_revenue": ui.money_column("Recovered revenue", currency),
-        },
+        column_config=abandoned_columns("channel", "Channel"),
     )
     st.caption(
         "Channel = the channel of the latest recovery message sent after abandonment and before any order "
@@ -112,17 +118,7 @@ else:
         by_flow,
         hide_index=True,
         width="stretch",
-        column_config={
-            "flow": "Flow of the deciding message",
-            "abandoned": ui.count_column("Abandoned"),
-            "recovered": ui.count_column("Recovered"),
-            "recovered_attributed": ui.count_column("Attributed"),
-            "recovered_organic": ui.count_column("Organic"),
-            "recovery_rate_mature": ui.pct_column(
-                "Recovery rate", help="Recovered ÷ abandoned on mature cohorts (recovery window elapsed)."
-            ),
-            "recovered_revenue": ui.money_column("Recovered revenue", currency),
-        },
+        column_config=abandoned_columns("flow", "Flow of the deciding message"),
     )
 
 left, right = st.columns(2)
