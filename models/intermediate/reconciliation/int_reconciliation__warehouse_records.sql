@@ -59,37 +59,6 @@ succeeded_refunds as (
 
 ),
 
-unioned as (
-
-    select * from orders
-    union all
-    select * from successful_captures
-    union all
-    select * from succeeded_charges
-    union all
-    select * from succeeded_refunds
-
-),
-
-fx as (
-
-    select
-        rate_date,
-        currency,
-        rate_to_reporting
-    from {{ ref('int_fx__rates_to_reporting') }}
-
-),
-
-records as (
-
-    select
-        {{ dbt.concat(["unioned.measure", "':'", "unioned.record_key"]) }} as reconciliation_record_id,
-        unioned.*,
-        {{ to_reporting_currency('unioned.amount', 'fx.rate_to_reporting') }} as amount_reporting
-    from unioned
-    left outer join fx on unioned.currency = fx.currency and unioned.recon_date = fx.rate_date
-
-)
+{{ reconciliation_amounts(['orders', 'successful_captures', 'succeeded_charges', 'succeeded_refunds']) }}
 
 select * from records
