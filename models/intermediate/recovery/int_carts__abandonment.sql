@@ -4,8 +4,16 @@
     for the last one) starts the abandonment, abandoned_at = that event + the window. A completion at or
     before that event makes the cart converted; a later completion does not undo the abandonment.
 #}
-{# A table, not a view: several models read it, and it would otherwise be recomputed for each. #}
-{{ config(materialized='table') }}
+{#
+    A table, not a view: several models read it. Incremental on DuckDB: a build recomputes only the carts of
+    int_carts__in_scope and merges them by cart_token.
+#}
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    unique_key='cart_token',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
 
 with
 
@@ -16,6 +24,7 @@ activity as (
         contact_submitted_at,
         completed_at
     from {{ ref('int_carts__activity') }}
+    where {{ in_cart_scope() }}
 
 ),
 
@@ -26,6 +35,7 @@ cart_events as (
         cart_token,
         occurred_at
     from {{ ref('stg_shop__cart_events') }}
+    where {{ in_cart_scope() }}
 
 ),
 

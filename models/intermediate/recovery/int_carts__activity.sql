@@ -3,14 +3,23 @@
     quantity × unit_price of added (+) and removed (−) lines, each converted at the rate of its event's UTC
     date, kept unrounded (decimal(38,10)) for threshold comparisons; marts round it to cents.
 #}
-{# A table, not a view: several models read it, and it would otherwise be recomputed for each. #}
-{{ config(materialized='table') }}
+{#
+    A table, not a view: several models read it. Incremental on DuckDB: a build recomputes only the carts of
+    int_carts__in_scope and merges them by cart_token.
+#}
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    unique_key='cart_token',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
 
 with
 
 cart_events as (
 
     select * from {{ ref('stg_shop__cart_events') }}
+    where {{ in_cart_scope() }}
 
 ),
 

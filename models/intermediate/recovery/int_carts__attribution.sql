@@ -4,21 +4,23 @@
     the recovery is attributed when the order is created within attribution_window_hours of that message's
     click (or, failing a click, of its send); otherwise it is organic. Channel = that message's channel.
     The recovery columns of int_carts__recovery are carried through, so the marts read one model.
+    Only for the carts this build computes (int_carts__in_scope: every cart on a full build).
 #}
 with
 
 recovery as (
 
     select
-        cart_token,
-        abandoned_at,
-        recovered_order_id,
-        recovered_at,
-        recovered_order_source_name,
-        is_recovered,
-        is_recovered_and_paid,
-        recovered_revenue
-    from {{ ref('int_carts__recovery') }}
+        recovery.cart_token,
+        recovery.abandoned_at,
+        recovery.recovered_order_id,
+        recovery.recovered_at,
+        recovery.recovered_order_source_name,
+        recovery.is_recovered,
+        recovery.is_recovered_and_paid,
+        recovery.recovered_revenue
+    from {{ ref('int_carts__recovery') }} as recovery
+    inner join {{ ref('int_carts__in_scope') }} as in_scope on recovery.cart_token = in_scope.cart_token
 
 ),
 

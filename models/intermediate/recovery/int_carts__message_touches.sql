@@ -1,17 +1,19 @@
 {#
     Message touches: one row per recovery message (`Received Email` / `Received SMS`) that carries the token
     of an abandoned cart and was sent strictly after abandoned_at (a message sent before it, e.g. a browse
-    abandonment email, never counts), with its first click, found by message_id.
+    abandonment email, never counts), with its first click, found by message_id. Only for the carts this
+    build computes (int_carts__in_scope: every cart on a full build).
 #}
 with
 
 abandoned as (
 
     select
-        cart_token,
-        abandoned_at
-    from {{ ref('int_carts__abandonment') }}
-    where is_abandoned
+        abandonment.cart_token,
+        abandonment.abandoned_at
+    from {{ ref('int_carts__abandonment') }} as abandonment
+    inner join {{ ref('int_carts__in_scope') }} as in_scope on abandonment.cart_token = in_scope.cart_token
+    where abandonment.is_abandoned
 
 ),
 

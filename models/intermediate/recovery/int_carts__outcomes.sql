@@ -7,8 +7,16 @@
     one cohort and the funnel stages of a cohort nest. A cohort is provisional while its recovery window has
     not fully elapsed: end of the cohort's local day + recovery_window_days > as-of.
 #}
-{# A table, not a view: several models read it, and it would otherwise be recomputed for each. #}
-{{ config(materialized='table') }}
+{#
+    A table, not a view: several models read it. Incremental on DuckDB: a build recomputes only the carts of
+    int_carts__in_scope and merges them by cart_token.
+#}
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    unique_key='cart_token',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
 
 {#- The cohort's local day ends at the next local midnight, as a UTC instant (25 or 23 hours on DST days). #}
 {%- set next_local_day = dbt.dateadd('day', 1, 'cohort_date') %}
@@ -21,6 +29,7 @@ with
 activity as (
 
     select * from {{ ref('int_carts__activity') }}
+    where {{ in_cart_scope() }}
 
 ),
 

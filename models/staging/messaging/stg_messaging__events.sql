@@ -1,9 +1,26 @@
+{#
+    Incremental (macros/incremental.sql): a build re-reads only the rows landed since the table's newest
+    `loaded_at` minus the lookback and merges them by `event_id`; on Spark it replaces the whole `event_date`
+    partitions those rows fall in. The newest `_loaded_at` per key wins either way.
+#}
+{{ config(
+    materialized='incremental',
+    unique_key=(none if target.type == 'spark' else 'event_id'),
+    incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
+    partition_by=(['event_date'] if target.type == 'spark' else none),
+    on_schema_change='fail',
+) }}
+
+{%- set watermark = incremental_watermark() %}
+
 with
 
 base as (
 
     select * from {{ ref('base_messaging__events') }}
-    where reject_reason is null
+    where
+        reject_reason is null
+        and {{ incremental_landing_filter(ref('base_messaging__events'), 'cast(datetime_utc as date)', watermark) }}
 
 ),
 
@@ -21,6 +38,7 @@ renamed as (
         cast(flow_name as {{ dbt.type_string() }}) as flow_name,
         cast(message_id as {{ dbt.type_string() }}) as message_id,
         datetime_utc as occurred_at,
+        cast(datetime_utc as date) as event_date,
         cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
     from base
 

@@ -1,9 +1,27 @@
+{#
+    Incremental (macros/incremental.sql): a build re-reads only the rows landed since the table's newest
+    `loaded_at` minus the lookback and merges them by `charge_id`; on Spark it replaces the whole `event_date`
+    partitions those rows fall in. The newest `_loaded_at` per key wins either way.
+#}
+{{ config(
+    materialized='incremental',
+    unique_key=(none if target.type == 'spark' else 'charge_id'),
+    incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
+    partition_by=(['event_date'] if target.type == 'spark' else none),
+    on_schema_change='fail',
+) }}
+
+{%- set watermark = incremental_watermark() %}
+{%- set event_date = 'cast(' ~ epoch_to_timestamp('created') ~ ' as date)' %}
+
 with
 
 base as (
 
     select * from {{ ref('base_stripe__charges') }}
-    where reject_reason is null
+    where
+        reject_reason is null
+        and {{ incremental_landing_filter(ref('base_stripe__charges'), event_date, watermark) }}
 
 ),
 
@@ -19,6 +37,7 @@ renamed as (
         lower(trim(status)) as status,
         coalesce(cast(captured as boolean), false) as is_captured,
         {{ epoch_to_timestamp('created') }} as created_at,
+        {{ event_date }} as event_date,
         cast(failure_code as {{ dbt.type_string() }}) as failure_code,
         cast(metadata as {{ dbt.type_string() }}) as metadata,
         {{ json_extract_text('metadata', 'order_id') }} as metadata_order_id,
