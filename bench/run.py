@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import os
 import platform
 import shutil
@@ -45,10 +44,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from bench.measure import Measurement, run_measured
+from cart_recovery.landing import land, landed_tables, loaded_at_quantile, split_by_loaded_at
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EVENTS_PER_CART = 4.86
@@ -267,22 +265,13 @@ def step_generate(work: Path, carts: int, seed: int, runs: int) -> tuple[Path, d
     }
 
 
-def raw_tables(raw_dir: Path) -> list[tuple[str, str]]:
-    """(system, table) of every landed table: <raw>/<system>/<table>/*.parquet."""
-    return sorted(
-        (folder.parent.name, folder.name)
-        for folder in raw_dir.glob("*/*")
-        if folder.is_dir() and folder.parent.name != "manifest" and any(folder.glob("*.parquet"))
-    )
-
-
 NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "UBIGINT")
 
 
 def scan_query(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> str:
     """One query over every raw table: count(distinct cart_token) of cart events, row counts, numeric sums."""
     parts = []
-    for index, (system, table) in enumerate(raw_tables(raw_dir)):
+    for index, (system, table) in enumerate(landed_tables(raw_dir)):
         source = f"read_parquet('{raw_dir / system / table}/*.parquet', union_by_name = true)"
         columns = con.execute(f"describe select * from {source}").fetchall()
         aggregates = [f"count(*) as t{index}_rows"]
@@ -341,50 +330,19 @@ def incremental_models(target_path: Path) -> list[str]:
 
 
 def split_landing(raw_dir: Path, base_dir: Path, late_dir: Path, fraction: float = LATE_FRACTION) -> dict[str, Any]:
-    """Copy raw_dir's tables into base_dir (hard links) minus the newest rows, which go to late_dir.
+    """raw_dir's tables as two landings: base_dir without the newest rows, late_dir with them (hard links).
 
     The cut is one `_loaded_at` instant for every table (a load batch lands every system at once), chosen so that
-    `fraction` of the cart events land at or after it. Part files wholly before the cut are hard-linked; a file
-    that straddles it is split in two.
+    `fraction` of the cart events land at or after it (cart_recovery.landing).
     """
-    for folder in (base_dir, late_dir):
-        shutil.rmtree(folder, ignore_errors=True)
-    loaded = pq.read_table(raw_dir / "shop" / "cart_events", columns=["_loaded_at"]).column("_loaded_at")
-    ordered = pc.sort_indices(loaded)
-    position = min(len(loaded) - 1, math.floor(len(loaded) * (1 - fraction)))
-    cut = loaded[ordered[position].as_py()]
-    late_rows: dict[str, int] = {}
-    for system, table in raw_tables(raw_dir):
-        late_rows[f"{system}.{table}"] = 0
-        for path in sorted((raw_dir / system / table).glob("*.parquet")):
-            base_target = base_dir / system / table / path.name
-            base_target.parent.mkdir(parents=True, exist_ok=True)
-            parquet = pq.read_table(path)
-            is_late = pc.greater_equal(parquet.column("_loaded_at"), cut)
-            late_count = pc.sum(is_late).as_py() or 0
-            if late_count == 0:
-                os.link(path, base_target)
-                continue
-            late_target = late_dir / system / table / f"{path.stem}-late.parquet"
-            late_target.parent.mkdir(parents=True, exist_ok=True)
-            if late_count == parquet.num_rows:
-                os.link(path, late_target)
-            else:
-                pq.write_table(parquet.filter(pc.invert(is_late)), base_target, compression="zstd")
-                pq.write_table(parquet.filter(is_late), late_target, compression="zstd")
-            late_rows[f"{system}.{table}"] += late_count
-    return {"cut_loaded_at": cut.as_py().isoformat(), "late_rows": late_rows, "fraction_of_cart_events": fraction}
-
-
-def land(late_dir: Path, base_dir: Path) -> list[Path]:
-    """Land the held-back files in base_dir (hard links); returns them so they can be taken back."""
-    landed = []
-    for path in sorted(late_dir.rglob("*.parquet")):
-        target = base_dir / path.relative_to(late_dir)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.link(path, target)
-        landed.append(target)
-    return landed
+    cut = loaded_at_quantile(raw_dir, 1 - fraction)
+    base_rows, late_rows = split_by_loaded_at(raw_dir, [base_dir, late_dir], [cut])
+    return {
+        "cut_loaded_at": cut.isoformat(),
+        "base_rows": base_rows,
+        "late_rows": late_rows,
+        "fraction_of_cart_events": fraction,
+    }
 
 
 def step_incremental(work: Path, raw_dir: Path, runs: int) -> dict[str, Any]:

@@ -18,6 +18,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from bench import run as bench_run
 from bench.dashboard_render import APP, discover_pages, percentile
 from bench.measure import run_measured
+from cart_recovery.landing import landed_tables
 
 
 def table_rows(raw_dir: Path) -> dict[str, int]:
@@ -25,7 +26,7 @@ def table_rows(raw_dir: Path) -> dict[str, int]:
         f"{system}.{table}": sum(
             pq.read_metadata(path).num_rows for path in (raw_dir / system / table).glob("*.parquet")
         )
-        for system, table in bench_run.raw_tables(raw_dir)
+        for system, table in landed_tables(raw_dir)
     }
 
 
