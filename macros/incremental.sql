@@ -41,7 +41,8 @@
     {%- if watermark is none -%}
         true
     {%- else -%}
-        _loaded_at > {{ watermark }}
+        {#- a row without a landing time is re-read by every build rather than lost -#}
+        (_loaded_at > {{ watermark }} or _loaded_at is null)
     {%- endif -%}
 {%- endmacro %}
 
@@ -51,7 +52,7 @@
     {%- else -%}
         {{ date_expression }} in (
             select distinct {{ date_expression }} from {{ base_relation }}
-            where reject_reason is null and _loaded_at > {{ watermark }}
+            where reject_reason is null and (_loaded_at > {{ watermark }} or _loaded_at is null)
         )
     {%- endif -%}
 {%- endmacro %}

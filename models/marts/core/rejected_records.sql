@@ -2,7 +2,17 @@
     Every landed row that cannot be used (SPEC §5), one row each, with the rule it broke first (macro
     reject_reason, applied in the base models). Together with the staging models this accounts for every
     landed row: landed = staged + duplicates removed + rejected (generic test landed_rows_conserved).
+    Incremental on DuckDB: a build reads only the rows landed since the newest `loaded_at` it holds minus the
+    lookback (macros/incremental.sql) and merges them by rejected_record_id; copies of one junk row share their
+    `_loaded_at`, so they are always re-read together and keep their numbers. A plain table on Spark.
 #}
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    unique_key='rejected_record_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+{%- set watermark = incremental_watermark() %}
 {%- set base_models = [
     ('shop.cart_events', 'base_shop__cart_events'),
     ('shop.orders', 'base_shop__orders'),
@@ -29,7 +39,9 @@ with
         raw_row,
         cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
     from {{ ref(base_model) }}
-    where reject_reason is not null
+    where
+        reject_reason is not null
+        and {{ incremental_landing_filter(ref(base_model), none, watermark) }}
 
 ),
 
