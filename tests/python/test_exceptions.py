@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -206,10 +205,17 @@ def test_late_payment_resolves_the_exception_and_the_snapshot_keeps_both_states(
         con.close()
     assert state == [("open", None)]
 
-    # batch 2: the late payment lands as new part files
+    # batch 2: the late payment lands as new part files, stamped when they land (after every earlier batch)
+    landed_until = duckdb.sql(
+        f"select max(_loaded_at) from read_parquet('{raw}/*/*/*.parquet', union_by_name = true)"
+    ).fetchall()[0][0]
     for aside in sorted(late.glob("*.parquet")):
         system, table, part = aside.name.split("__")
-        shutil.copy(aside, raw / system / table / f"part-99999-{part}")
+        duckdb.sql(
+            f"""copy (select * replace (timestamp '{landed_until}' + interval 1 hour as _loaded_at)
+                      from read_parquet('{aside}'))
+                to '{raw / system / table / f"part-99999-{part}"}' (format parquet)"""
+        )
     second = wh.build()
     assert second.returncode == 0, second.stderr[-3000:]
     assert "Continuing from the published warehouse" in second.stdout
