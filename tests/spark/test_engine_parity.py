@@ -143,3 +143,19 @@ def test_spark_leaves_nothing_in_the_working_tree(engine_builds: EngineBuilds) -
     leftovers = [name for name in ("metastore_db", "derby.log", "spark-warehouse") if (REPO_ROOT / name).exists()]
     assert not leftovers, f"Spark wrote into the working tree: {leftovers}"
     assert (Path(engine_builds.spark_dir) / "metastore_db").is_dir(), "the Derby metastore is not in the temp dir"
+
+
+def test_spark_built_the_second_batch_incrementally(engine_builds: EngineBuilds) -> None:
+    """Two Spark builds are logged, and the staging tables are partitioned by event date."""
+    con = duckdb.connect()
+    try:
+        (builds,) = con.execute(
+            f"select count(*) from read_parquet('{engine_builds.spark_table_glob('int_warehouse__builds')}')"
+        ).fetchone()
+    finally:
+        con.close()
+    assert builds == 2
+    partitions = list(
+        (engine_builds.spark_dir / "warehouse" / "cart_recovery.db" / "stg_shop__cart_events").glob("event_date=*")
+    )
+    assert len(partitions) > 100, "stg_shop__cart_events is not partitioned by event_date"
