@@ -100,14 +100,22 @@ with right:
 
 st.subheader("Exceptions")
 exceptions = db.exception_list(build, filters, **page_filters)
+matching = int(kpis["exceptions"])
 st.download_button(
-    "Download CSV",
-    data=exceptions.to_csv(index=False).encode("utf-8"),
+    f"Download CSV ({ui.fmt_int(matching)} rows)",
+    # Deferred: the (possibly large) CSV is written only when the button is clicked, never on a page render.
+    data=lambda: db.exception_csv(build, filters, **page_filters),
     file_name=f"exceptions_{filters.start:%Y%m%d}_{filters.end:%Y%m%d}.csv",
     mime="text/csv",
     icon=":material/download:",
     disabled=exceptions.empty,
+    on_click="ignore",
 )
+if matching > len(exceptions):
+    st.caption(
+        f"Showing the {ui.fmt_int(len(exceptions))} most urgent of {ui.fmt_int(matching)} exceptions; narrow the "
+        "filters above or download the CSV for all of them."
+    )
 st.dataframe(
     exceptions,
     hide_index=True,

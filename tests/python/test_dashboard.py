@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import io
 import json
 import os
 import shutil
@@ -519,6 +520,19 @@ def test_data_health_page_equals_the_build(published: Warehouse) -> None:
     assert len(rejected) == len(expected)
     assert int(rejected["rejected_rows"].sum()) == int(expected["n"].sum())
     assert len(table(at, "table_name")) == one(published, "select count(*) from warehouse_source_freshness")
+
+
+def test_exception_list_is_bounded_and_the_csv_has_every_row(published: Warehouse) -> None:
+    """The page lists the most urgent `limit` exceptions; the CSV (written on click) holds all of them, same order."""
+    build = db.current_build()
+    assert build is not None
+    first, last = full_range(published)
+    everything = db.Filters(start=first, end=last)
+    csv = pd.read_csv(io.BytesIO(db.exception_csv(build, everything)))
+    assert len(csv) == one(published, "select count(*) from fct_workflow_exceptions")
+    shown = db.exception_list(build, everything, limit=25)
+    assert list(shown["exception_id"]) == list(csv["exception_id"][:25])
+    assert (shown["status"].iloc[0], shown["severity"].iloc[0]) == ("open", "critical")
 
 
 # --- parameters, allow-lists, sandbox --------------------------------------------------------------------------
