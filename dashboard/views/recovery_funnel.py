@@ -44,7 +44,7 @@ cols[2].metric(
 )
 cols[3].metric(
     "Median time to recovery",
-    ui.fmt_hours(times["hours_to_recovery"].median() if not times.empty else None),
+    ui.fmt_hours(times["median_hours"].iloc[0] if not times.empty else None),
     help="From abandonment to the recovering order.",
     border=True,
 )
@@ -147,8 +147,9 @@ with right:
     if times.empty:
         st.info("No recovered carts match the filters.")
     else:
-        st.plotly_chart(charts.time_to_recovery(times), width="stretch")
+        st.plotly_chart(charts.time_to_recovery(times, db.RECOVERY_HOURS_BIN), width="stretch")
         st.caption(
-            f"{len(times):,} recovered carts; median {ui.fmt_hours(times['hours_to_recovery'].median())} from "
-            f"abandonment to order ({int(times['is_provisional'].sum()):,} from provisional cohorts)."
+            f"{int(times['recovered_carts'].iloc[0]):,} recovered carts; median "
+            f"{ui.fmt_hours(times['median_hours'].iloc[0])} from abandonment to order "
+            f"({int(times['provisional_carts'].iloc[0]):,} from provisional cohorts)."
         )

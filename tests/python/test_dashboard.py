@@ -350,10 +350,20 @@ def test_funnel_page_equals_the_daily_funnel_mart(published: Warehouse) -> None:
         assert by_flow.loc[row.flow, "recovered"] == row.recovered
         assert by_flow.loc[row.flow, "recovered_revenue"] == pytest.approx(float(row.recovered_revenue), abs=0.005)
 
+    # time to recovery: 6-hour bins per recovery type, counted here from the mart's hours
     times = json.loads(at.get("plotly_chart")[-1].proto.spec)
-    hours = sorted(value for trace in times["data"] for value in plotted(trace["x"]))
-    expected_hours = mart(published, "select hours_to_recovery from fct_cart_recovery where is_recovered order by 1")
-    assert hours == pytest.approx(expected_hours["hours_to_recovery"].tolist())
+    plotted_bins = {
+        (trace["name"].lower(), round(x - 3)): y
+        for trace in times["data"]
+        for x, y in zip(plotted(trace["x"]), plotted(trace["y"]), strict=True)
+    }
+    expected_bins = mart(
+        published,
+        """select recovery_type, cast(floor(hours_to_recovery / 6) * 6 as integer) as bin, count(*) as carts
+           from fct_cart_recovery where is_recovered group by all""",
+    )
+    assert plotted_bins == {(row.recovery_type, row.bin): row.carts for row in expected_bins.itertuples()}
+    assert sum(plotted_bins.values()) == one(published, "select count(*) from fct_cart_recovery where is_recovered")
 
 
 def test_funnel_page_follows_the_currency_and_channel_filters(published: Warehouse) -> None:
