@@ -12,7 +12,7 @@ build         `python -m cart_recovery build --full-refresh` (dbt build + tests 
 incremental   the newest 1 % of the landed rows (by `_loaded_at`, cut where 1 % of the cart events are newer) is held
               back, the rest built and published, then the held-back files are landed and `cart_recovery build`
               runs again, continuing from that published warehouse (restored before each run); wall and model time
-              of that second build (a full rebuild until the models are incremental: "incremental_models" lists them);
+              of that second build ("incremental_models" lists the incremental models);
 funnel        a pandas script (bench/pandas_funnel.py) computing fct_recovery_funnel_daily from the raw files
               against `dbt build -s +fct_recovery_funnel_daily` into a fresh file: wall and peak RSS of both;
 memlimit      a build at `--memlimit-scale` cart events (default 3 x scale) under DuckDB memory_limit=1GB
