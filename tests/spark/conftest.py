@@ -68,6 +68,20 @@ def _dbt_env(root: Path, engine: str, raw_dir: Path) -> dict[str, str]:
     return env
 
 
+def _dbt_build(dbt: str, target: str, env: dict[str, str], log_path: Path) -> subprocess.CompletedProcess[bytes]:
+    """`dbt build --target <target>` to the end, its output in log_path."""
+    with log_path.open("w") as out:
+        return subprocess.run(
+            [dbt, "build", "--target", target],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=BUILD_TIMEOUT_SECONDS,
+            check=False,
+        )
+
+
 def _failure_report(engine: str, log_path: Path) -> str:
     lines = log_path.read_text(errors="replace").splitlines()
     # Spark's JVM stack traces drown the dbt summary: keep dbt's lines.
@@ -123,16 +137,7 @@ def engine_builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineBu
             stderr=subprocess.STDOUT,
         )
         try:
-            with duckdb_log.open("w") as duckdb_out:
-                duckdb = subprocess.run(
-                    [dbt, "build", "--target", "dev"],
-                    cwd=REPO_ROOT,
-                    env=duckdb_env,
-                    stdout=duckdb_out,
-                    stderr=subprocess.STDOUT,
-                    timeout=BUILD_TIMEOUT_SECONDS,
-                    check=False,
-                )
+            duckdb = _dbt_build(dbt, "dev", duckdb_env, duckdb_log)
             builds.seconds["duckdb build"] = time.monotonic() - started
             spark.wait(timeout=BUILD_TIMEOUT_SECONDS)
             builds.seconds["spark first batch"] = time.monotonic() - started
@@ -147,16 +152,7 @@ def engine_builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineBu
     land(batches[1], spark_raw_dir)
     spark_log = root / "spark_incremental_build.log"
     started = time.monotonic()
-    with spark_log.open("w") as spark_out:
-        spark_incremental = subprocess.run(
-            [dbt, "build", "--target", "spark"],
-            cwd=REPO_ROOT,
-            env=spark_env,
-            stdout=spark_out,
-            stderr=subprocess.STDOUT,
-            timeout=BUILD_TIMEOUT_SECONDS,
-            check=False,
-        )
+    spark_incremental = _dbt_build(dbt, "spark", spark_env, spark_log)
     builds.seconds["spark incremental batch"] = time.monotonic() - started
     assert spark_incremental.returncode == 0, _failure_report("Spark (incremental)", spark_log)
     _SECONDS.update(builds.seconds)
