@@ -1,0 +1,244 @@
+"""Ground truth: as-of, per-cart outcomes and exception instances, from the plan and the kept rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from cart_recovery.generate.arrays import decimal_array, labels, stripe_ids, usd_e10
+from cart_recovery.generate.constants import CUR_DIGITS, CUTOFF, HIGH_VALUE_CART_USD, INF, NONE, START
+from cart_recovery.generate.world import _World
+
+
+def _as_of(w: _World) -> int:
+    """Newest event time over every event-time column of the kept good rows."""
+    cands = [
+        w.kept_cart_events["t"].max(),
+        w.o["t"][w.kept_order].max(),
+        w.kept_tx["t"].max(),
+        w.kept_charges["t"].max(),
+        w.kept_ful["t"].max(),
+        w.kept_inv["t"].max(),
+        w.kept_msgs["t"].max(),
+        w.newsletter_max_t,
+    ]
+    if len(w.kept_refunds["t"]):
+        cands.append(w.kept_refunds["t"].max())
+    # order versions (updated_at / cancelled_at) and the price catalog
+    cands.append(
+        max(
+            int(w.refund1_t[w.refund1_t <= CUTOFF].max(initial=0)),
+            int(w.refund2_t[w.refund2_t <= CUTOFF].max(initial=0)),
+        )
+    )
+    cands.append(int(w.price_change_t[w.price_change_t <= CUTOFF].max(initial=0)))
+    cands.append(int(w.o["cancel"][w.o["cancel"] <= CUTOFF].max(initial=0)))
+    cands.append(int(w.capture_t[w.capture_t <= CUTOFF].max(initial=0)))
+    cands.append(int(w.pay_t[w.pay_t <= CUTOFF].max(initial=0)))
+    return int(max(cands))
+
+
+def _cart_outcomes(w: _World, as_of: int) -> pa.Table:
+    n = w.n
+    kept = lambda t: t <= CUTOFF  # noqa: E731
+    contact = (w.stage == 2) & kept(w.contact_t)
+    checkout = (w.stage >= 1) & kept(w.checkout_t)
+    converted = w.plan_converted & kept(w.complete_t)
+    abandoned = w.plan_abandoned & (w.abandoned_at <= as_of)
+    has_order = w.cart_has_order & kept(w.cart_order_t)
+    recovered = abandoned & has_order & np.isin(w.cart_order_kind, [1, 2])
+    outcome = np.full(n, "browsing", dtype=object)
+    outcome[checkout] = "no_contact"
+    outcome[contact] = "not_yet_abandoned"
+    outcome[converted] = "converted"
+    outcome[abandoned] = "not_recovered"
+    attributed = recovered & (w.cart_order_kind == 1)
+    outcome[recovered & (w.cart_order_kind == 2)] = "recovered_organic"
+    outcome[attributed] = "recovered_attributed"
+    channel = np.where(attributed, np.where(w.recovery_channel_sms, "sms", "email"), None)
+    pos = w.cart_order_pos
+    order_id = np.where(recovered, w.o["id"][np.maximum(pos, 0)], NONE)
+    value = np.zeros(n, dtype=np.int64)
+    lines = np.arange(len(w.line_cart))
+    add_kept = kept(w.line_add_t)
+    v_add = np.where(
+        add_kept, usd_e10(w.line_qty * w.line_price, w.cur[w.line_cart], np.minimum(w.line_add_t, CUTOFF)), 0
+    )
+    rem_t = w.remove_t[w.line_cart]
+    rem_kept = w.line_removed & (rem_t <= CUTOFF)
+    v_rem = np.where(
+        rem_kept, usd_e10(w.line_qty * w.line_price, w.cur[w.line_cart], np.where(rem_kept, rem_t, START)), 0
+    )
+    np.add.at(value, w.line_cart[lines], v_add - v_rem)
+    w.cart_value_e10 = value
+    return pa.table(
+        {
+            "cart_token": w.token,
+            "outcome": pa.array(outcome, pa.string()),
+            "channel": pa.array(channel, pa.string()),
+            "recovered_order_id": pa.array(order_id, mask=order_id < 0),
+            "abandoned_at": pa.array(np.where(abandoned, w.abandoned_at, 0).astype("datetime64[s]"), mask=~abandoned),
+            "cart_value_usd": decimal_array(value, scale=10, precision=38),
+        }
+    )
+
+
+def _exceptions(w: _World, as_of: int) -> pa.Table:
+    """Every exception instance by the rules of SPEC §6 applied to the kept rows (see README 'Exception rules')."""
+    o, m = w.o, w.m
+    T = o["t"]
+    sla = w.sla
+    out: list[tuple] = []
+
+    def emit(
+        etype: str,
+        entity_type: str,
+        entity: np.ndarray | pa.Array,
+        start: np.ndarray,
+        cond: np.ndarray,
+        resolve: np.ndarray,
+    ):
+        """An instance exists once its SLA elapsed by as-of with the condition still present at the due time."""
+        due = start + sla[etype]
+        exists = cond & (due <= as_of) & (resolve > due)
+        resolved = exists & (resolve <= as_of)
+        if isinstance(entity, pa.Array):
+            text = entity.filter(pa.array(exists))
+        elif entity_type == "charge":
+            text = stripe_ids(entity[exists], np.zeros(int(exists.sum()), dtype=bool))
+        else:
+            text = pa.array(entity[exists]).cast(pa.string())
+        out.append((etype, entity_type, text, start[exists], due[exists], resolved[exists], resolve[exists]))
+
+    live = w.kept_order & ~o["test"] & ~w.cancel_kept
+    # first successful capture/sale in the shop
+    tx = w.kept_tx
+    ok_pay = np.isin(tx["kind"], [1, 2]) & (tx["status"] == 0)
+    first_pay = np.full(m, INF)
+    np.minimum.at(first_pay, tx["order"][ok_pay], tx["t"][ok_pay])
+    emit("order_unpaid", "order", o["id"], T, live, first_pay)
+
+    # Stripe charges linked to orders (metadata.order_id or a shop transaction's gateway_reference)
+    chg = w.kept_charges
+    stripe_tx = tx["gateway"] == 0
+    c_order = chg["order"]
+    via_meta = (c_order >= 0) & w.meta_has_order[np.maximum(c_order, 0)]
+    via_tx = np.isin(chg["id"], tx["ref"][stripe_tx & (tx["kind"] != 4)])
+    linked = (via_meta | via_tx) & (c_order >= 0)
+    linked &= w.kept_order[np.maximum(c_order, 0)]
+    succeeded = chg["status"] == 0
+    captured = succeeded & chg["captured"]
+    # charge_without_order: succeeded charge matching no order; resolved when the linking transaction lands
+    orphan = np.isin(chg["id"], w.orphan_ids)
+    orphan_pos = np.searchsorted(w.orphan_ids, chg["id"][orphan]) if orphan.any() else np.zeros(0, np.int64)
+    link_t = np.full(len(chg["id"]), INF)
+    link_t[orphan] = np.where(w.orphan_resolve_t[orphan_pos] <= CUTOFF, w.orphan_resolve_t[orphan_pos], INF)
+    cond = succeeded & (~linked | orphan)
+    emit("charge_without_order", "charge", chg["id"], chg["t"], cond, link_t)
+
+    cap_order = c_order[linked & captured]
+    cap_amount = chg["minor"][linked & captured]
+    cap_cur = chg["cur"][linked & captured]
+    n_caps = np.bincount(cap_order, minlength=m)
+    cap_sum = np.bincount(cap_order, weights=cap_amount, minlength=m).astype(np.int64)
+    other_cur = np.bincount(cap_order, weights=(cap_cur != o["cur"][cap_order]), minlength=m) > 0
+    judged = live & (n_caps >= 1)
+    # "beyond 0.01": more than one minor unit for 2-digit currencies; any difference for JPY (no minor unit)
+    tolerance = np.where(CUR_DIGITS[o["cur"]] == 0, 0, 1)
+    mismatch = judged & (other_cur | (np.abs(cap_sum - o["total"]) > tolerance))
+    emit("amount_mismatch", "order", o["id"], T, mismatch, np.full(m, INF))
+    dup = judged & (n_caps >= 2) & (cap_sum > o["total"])
+    emit("duplicate_capture", "order", o["id"], T, dup, np.full(m, INF))
+
+    rf = w.kept_refunds
+    ok_r = rf["ok"] & (rf["order"] >= 0)
+    ref_sum = np.bincount(rf["order"][ok_r], weights=rf["minor"][ok_r], minlength=m).astype(np.int64)
+    over = w.kept_order & (ref_sum > cap_sum) & (ref_sum > 0)
+    emit("refund_exceeds_capture", "order", o["id"], T, over, np.full(m, INF))
+
+    # processor_mismatch: per shop transaction on the stripe gateway
+    # status of the Stripe object each stripe-gateway transaction references (-1: no such object landed)
+    status_of = np.full(w.n_stripe_ids, -1)
+    status_of[chg["id"]] = chg["status"]
+    status_of[rf["id"]] = np.where(rf["ok"], 0, 2)
+    st = stripe_tx
+    counterpart = np.where(st, status_of[np.maximum(tx["ref"], 0)], -2)
+    disagree = st & (((tx["status"] == 0) & (counterpart != 0)) | ((tx["status"] != 0) & (counterpart == 0)))
+    emit("processor_mismatch", "transaction", w.tx_ids, T[tx["order"]], disagree, np.full(len(tx["t"]), INF))
+
+    # oversell: a sale that takes the SKU's running stock from >= 0 to < 0; resolved when stock is back >= 0
+    inv = w.kept_inv
+    srt = np.lexsort((inv["id"], inv["t"], inv["sku"]))
+    sku, delta, t, reason, ids = (
+        inv["sku"][srt],
+        inv["delta"][srt],
+        inv["t"][srt],
+        inv["reason"][srt],
+        inv["id"][srt],
+    )
+    running = np.cumsum(delta)
+    first = np.searchsorted(sku, sku, side="left")
+    base = np.concatenate([[0], running])[first]
+    running = running - base
+    before = running - delta
+    crossing = (reason == 1) & (before >= 0) & (running < 0)
+    back = np.full(len(sku), INF)
+    for i in np.nonzero(crossing)[0]:  # a handful of dedicated SKUs
+        j = i + 1
+        while j < len(sku) and sku[j] == sku[i]:
+            if running[j] >= 0:
+                back[i] = t[j]
+                break
+            j += 1
+    emit("oversell", "inventory_movement", ids, t, crossing, back)
+
+    # fulfillment_delayed: paid live order without a successful fulfillment within the SLA
+    fu = w.kept_ful
+    ok_f = fu["status"] == 0
+    first_ful = np.full(m, INF)
+    np.minimum.at(first_ful, fu["order"][ok_f], fu["t"][ok_f])
+    emit("fulfillment_delayed", "order", o["id"], T, live & (first_pay < INF), first_ful)
+
+    # price_drift: a recovered order's line whose cart price differs from the catalog price at order time
+    outcomes = w.outcomes
+    rec_order = np.zeros(m, dtype=bool)
+    rec_ids = outcomes.column("recovered_order_id").drop_null().to_numpy()
+    rec_order[np.searchsorted(o["id"], rec_ids)] = True
+    ol = w.ol
+    cat_price = w.catalog_price(ol["sku"], o["cur"][ol["order"]], T[ol["order"]])
+    drift_line = rec_order[ol["order"]] & (ol["price"] != cat_price)
+    drift = np.bincount(ol["order"][drift_line], minlength=m) > 0
+    emit("price_drift", "order", o["id"], T, drift, np.full(m, INF))
+
+    # recovery_stalled: abandoned cart worth >= threshold with no recovery message within the SLA
+    abandoned = w.plan_abandoned & (w.abandoned_at <= as_of)
+    msgs = w.kept_msgs
+    received = np.isin(msgs["metric"], [0, 4]) & (msgs["t"] > w.abandoned_at[msgs["cart"]])
+    first_msg = np.full(w.n, INF)
+    np.minimum.at(first_msg, msgs["cart"][received], msgs["t"][received])
+    high = w.cart_value_e10 >= HIGH_VALUE_CART_USD * 10**10
+    emit("recovery_stalled", "cart", w.token, w.abandoned_at, abandoned & high, first_msg)
+
+    # recovered_payment_failed: a recovered order whose Stripe attempts all failed
+    attempts = np.bincount(c_order[linked], minlength=m)
+    ok_charge = np.full(m, INF)
+    sel = linked & succeeded
+    np.minimum.at(ok_charge, c_order[sel], chg["t"][sel])
+    fails = rec_order & (attempts >= 1)
+    emit("recovered_payment_failed", "order", o["id"], T, fails, ok_charge)
+
+    types = [row[0] for row in out]
+    sizes = [len(row[2]) for row in out]
+    resolved = np.concatenate([row[5] for row in out])
+    resolve = np.concatenate([row[6] for row in out])
+    return pa.table(
+        {
+            "exception_type": labels(types, np.repeat(np.arange(len(out)), sizes)),
+            "entity_type": labels([row[1] for row in out], np.repeat(np.arange(len(out)), sizes)),
+            "entity_id": pa.concat_arrays([row[2] for row in out]),
+            "clock_start_at": pa.array(np.concatenate([row[3] for row in out]).astype("datetime64[s]")),
+            "due_at": pa.array(np.concatenate([row[4] for row in out]).astype("datetime64[s]")),
+            "status": labels(("open", "resolved"), resolved.astype(np.int64)),
+            "resolved_at": pa.array(np.where(resolved, resolve, 0).astype("datetime64[s]"), mask=~resolved),
+        }
+    )
