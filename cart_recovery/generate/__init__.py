@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from cart_recovery.generate.constants import RULES_CSV, load_slas
-from cart_recovery.generate.manifest import _manifest
+from cart_recovery.generate.manifest import build_manifest
 from cart_recovery.generate.messaging_tables import messaging_events_table
 from cart_recovery.generate.payment_tables import payment_tables
 from cart_recovery.generate.raw_table import Table
@@ -35,9 +35,9 @@ from cart_recovery.generate.shop_tables import (
     orders_table,
     product_prices_table,
 )
-from cart_recovery.generate.truth import _as_of, _cart_outcomes, _exceptions
-from cart_recovery.generate.world import _World
-from cart_recovery.generate.writer import _land, _land_fx
+from cart_recovery.generate.truth import as_of_time, cart_outcomes_table, exceptions_table
+from cart_recovery.generate.world import World
+from cart_recovery.generate.writer import land_fx_rates, land_table
 
 __all__ = ["generate"]
 
@@ -52,36 +52,36 @@ def generate(
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
-    w = _World(carts, seed, load_slas(rules))
+    world = World(carts, seed, load_slas(rules))
     steps: list[Callable[[], None]] = [
-        w.catalog,
-        w.carts,
-        w.messages,
-        w.cart_orders,
-        w.orders,
-        w.payment_plans,
+        world.catalog,
+        world.carts,
+        world.messages,
+        world.cart_orders,
+        world.orders,
+        world.payment_plans,
     ]
     for step in steps:
         step()
     land_rng = np.random.default_rng([seed, 1])
     table_stats = {}
-    for full_name, table in build_tables(w):
-        table_stats[full_name] = _land(table, out_dir, land_rng, SCHEMAS[full_name])
+    for full_name, table in build_tables(world):
+        table_stats[full_name] = land_table(table, out_dir, land_rng, SCHEMAS[full_name])
         del table
     if land_fx:
-        table_stats["reference.fx_rates"] = _land_fx(out_dir)
-    as_of = _as_of(w)
-    w.outcomes = _cart_outcomes(w, as_of)
-    exceptions = _exceptions(w, as_of)
+        table_stats["reference.fx_rates"] = land_fx_rates(out_dir)
+    as_of = as_of_time(world)
+    world.outcomes = cart_outcomes_table(world, as_of)
+    exceptions = exceptions_table(world, as_of)
     (out_dir / "manifest").mkdir()
-    pq.write_table(w.outcomes, out_dir / "manifest" / "cart_outcomes.parquet", compression="zstd")
+    pq.write_table(world.outcomes, out_dir / "manifest" / "cart_outcomes.parquet", compression="zstd")
     pq.write_table(exceptions, out_dir / "manifest" / "exceptions.parquet", compression="zstd")
-    manifest = _manifest(w, seed, as_of, table_stats, exceptions)
+    manifest = build_manifest(world, seed, as_of, table_stats, exceptions)
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
 
 
-def build_tables(world: _World) -> Iterator[tuple[str, Table]]:
+def build_tables(world: World) -> Iterator[tuple[str, Table]]:
     """Raw tables one at a time, so each can be landed (and freed) before the next is built."""
     yield "shop.cart_events", cart_events_table(world)
     yield "shop.orders", orders_table(world)

@@ -51,7 +51,7 @@ def stripe_ids(ids: np.ndarray, is_refund: np.ndarray) -> pa.Array:
     )
 
 
-def _cat(rows: list[dict], key: str) -> np.ndarray:
+def concat_field(rows: list[dict], key: str) -> np.ndarray:
     """Concatenate one field of several row groups, broadcasting scalars to each group's length."""
     return np.concatenate([np.broadcast_to(np.asarray(r[key]), len(r["order"])) for r in rows]).astype(np.int64)
 
@@ -78,7 +78,8 @@ def group_starts(counts: np.ndarray) -> np.ndarray:
     return np.cumsum(counts) - counts
 
 
-def rate8_on(cur: np.ndarray, ts: np.ndarray) -> np.ndarray:
+def fx_rate_to_usd_e8(cur: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """rate_to_usd of each row's currency on the UTC date of ts, scaled by 1e8 (int64, as in the FX seed)."""
     table = fx.rate8_table()
     day = (ts - _fx_epoch()) // DAY
     return table[cur, day]
@@ -90,12 +91,12 @@ def _fx_epoch() -> int:
     return int(dt.datetime(fx.FX_START.year, fx.FX_START.month, fx.FX_START.day, tzinfo=dt.UTC).timestamp())
 
 
-def usd_e10(minor: np.ndarray, cur: np.ndarray, ts: np.ndarray) -> np.ndarray:
+def usd_value_e10(minor: np.ndarray, cur: np.ndarray, ts: np.ndarray) -> np.ndarray:
     """Exact USD value * 1e10 of an amount in minor units converted at the rate of the UTC date of ts."""
-    return minor * 10 ** (2 - CUR_DIGITS[cur]) * rate8_on(cur, ts)
+    return minor * 10 ** (2 - CUR_DIGITS[cur]) * fx_rate_to_usd_e8(cur, ts)
 
 
-def iso(ts: np.ndarray, off: np.ndarray) -> pa.Array:
+def iso_with_offset(ts: np.ndarray, off: np.ndarray) -> pa.Array:
     """ISO-8601 local time with the row's UTC offset, e.g. 2026-07-03T06:15:00-04:00 (formatted in DuckDB)."""
     return sql_array(
         "strftime(make_timestamp((t + o * 60) * 1000000), '%Y-%m-%dT%H:%M:%S')"
@@ -106,5 +107,5 @@ def iso(ts: np.ndarray, off: np.ndarray) -> pa.Array:
     )
 
 
-def _masked_decimal(arr: pa.Array, mask: np.ndarray) -> pa.Array:
+def masked_decimal(arr: pa.Array, mask: np.ndarray) -> pa.Array:
     return pa.compute.if_else(pa.array(~mask), arr, pa.nulls(len(arr), arr.type))

@@ -15,7 +15,7 @@ from cart_recovery.generate.constants import (
     RECOVERY_WINDOW,
     START,
 )
-from cart_recovery.generate.world import _World
+from cart_recovery.generate.world import World
 
 
 def _iso_utc(ts: int) -> str:
@@ -24,9 +24,9 @@ def _iso_utc(ts: int) -> str:
     return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _manifest(w: _World, seed: int, as_of: int, table_stats: dict, exceptions: pa.Table) -> dict:
-    outcomes = w.outcomes.column("outcome").to_numpy(zero_copy_only=False)
-    channel = w.outcomes.column("channel").to_numpy(zero_copy_only=False)
+def build_manifest(world: World, seed: int, as_of: int, table_stats: dict, exceptions: pa.Table) -> dict:
+    outcomes = world.outcomes.column("outcome").to_numpy(zero_copy_only=False)
+    channel = world.outcomes.column("channel").to_numpy(zero_copy_only=False)
     names, counts = np.unique(outcomes, return_counts=True)
     by_outcome = {str(k): int(v) for k, v in zip(names, counts, strict=True)}
     attributed = outcomes == "recovered_attributed"
@@ -34,12 +34,12 @@ def _manifest(w: _World, seed: int, as_of: int, table_stats: dict, exceptions: p
     exc_types = exceptions.column("exception_type").to_numpy(zero_copy_only=False)
     exc_status = exceptions.column("status").to_numpy(zero_copy_only=False)
     by_exc = {}
-    for etype in sorted(w.sla):
+    for etype in sorted(world.sla):
         sel = exc_types == etype
         by_exc[etype] = {s: int((sel & (exc_status == s)).sum()) for s in ("open", "resolved")}
     return {
         "seed": seed,
-        "carts": w.n,
+        "carts": world.n,
         "start": _iso_utc(START),
         "cutoff": _iso_utc(CUTOFF),
         "as_of": _iso_utc(as_of),
@@ -49,7 +49,7 @@ def _manifest(w: _World, seed: int, as_of: int, table_stats: dict, exceptions: p
             "attribution_window_hours": ATTRIBUTION_WINDOW // HOUR,
             "high_value_cart_threshold": HIGH_VALUE_CART_USD,
             "reporting_currency": "USD",
-            "sla_hours": {k: v // HOUR for k, v in sorted(w.sla.items())},
+            "sla_hours": {k: v // HOUR for k, v in sorted(world.sla.items())},
         },
         "tables": table_stats,
         "cart_outcomes": {

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from cart_recovery.generate.arrays import iso, labels, prefixed, sql_array, uniform_int
+from cart_recovery.generate.arrays import iso_with_offset, labels, prefixed, sql_array, uniform_int
 from cart_recovery.generate.constants import CUTOFF, DAY, DAYS, INF, OFFSET_MINUTES, START
 from cart_recovery.generate.raw_table import Table
-from cart_recovery.generate.rejects import _reject
-from cart_recovery.generate.world import _World
+from cart_recovery.generate.rejects import add_rejects
+from cart_recovery.generate.world import World
 
 
-def messaging_events_table(world: _World) -> Table:
+def messaging_events_table(world: World) -> Table:
     rng, n = world.rng, world.n
     c = np.arange(n)
     metrics = (
@@ -70,9 +70,9 @@ def messaging_events_table(world: _World) -> Table:
         "cart_token": pa.concat_arrays([cart_tokens, pa.nulls(k_news, pa.string())]).take(pa.array(srt)),
         "flow_name": labels(flows, np.concatenate([flow, np.full(k_news, 3)])[srt]),
         "message_id": pa.concat_arrays([msg_id, news_msg]).take(pa.array(srt)),
-        "datetime": iso(all_t[srt], tz[srt]),
+        "datetime": iso_with_offset(all_t[srt], tz[srt]),
     }
     cols["event_id"] = prefixed("kl_", np.arange(k + k_news) + 1, 12)
     table = Table("messaging", "events", cols, all_t[srt], np.ones(k + k_news, dtype=bool), ("event_id",))
-    _reject(world.rng, table, {"null_key": "event_id", "invalid_timestamp": "datetime"}, ("kl_x", 12))
+    add_rejects(world.rng, table, {"null_key": "event_id", "invalid_timestamp": "datetime"}, ("kl_x", 12))
     return table

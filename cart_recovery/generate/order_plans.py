@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cart_recovery.generate.arrays import group_starts, rate8_on, uniform_int
+from cart_recovery.generate.arrays import fx_rate_to_usd_e8, group_starts, uniform_int
 from cart_recovery.generate.constants import (
     CUR_DIGITS,
     CUR_WEIGHTS,
@@ -201,7 +201,9 @@ class OrderPlans:
         self.charge_minor = np.where(
             inj["mismatch"] & ~self.mismatch_currency, np.maximum(o["total"] + delta, 1), o["total"]
         )
-        usd_cents = (o["total"] * 10 ** (2 - CUR_DIGITS[o["cur"]]) * rate8_on(o["cur"], T) // 10**8).astype(np.int64)
+        usd_cents = (o["total"] * 10 ** (2 - CUR_DIGITS[o["cur"]]) * fx_rate_to_usd_e8(o["cur"], T) // 10**8).astype(
+            np.int64
+        )
         self.charge_minor = np.where(self.mismatch_currency, np.maximum(usd_cents, 1), self.charge_minor)
         self.charge_cur = np.where(self.mismatch_currency, 0, o["cur"])
         self.dup_t = np.where(inj["dup"], self.pay_t + uniform_int(rng, 60, 600, m), INF)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cart_recovery.generate.arrays import _cat, iso, labels, major_decimal, stripe_ids, uniform_int
+from cart_recovery.generate.arrays import concat_field, iso_with_offset, labels, major_decimal, stripe_ids, uniform_int
 from cart_recovery.generate.constants import (
     CURRENCIES,
     CUTOFF,
@@ -23,12 +23,12 @@ from cart_recovery.generate.constants import (
     P_STRIPE_SALE,
 )
 from cart_recovery.generate.raw_table import Table
-from cart_recovery.generate.rejects import _reject
+from cart_recovery.generate.rejects import add_rejects
 from cart_recovery.generate.stripe_tables import stripe_tables
-from cart_recovery.generate.world import _World
+from cart_recovery.generate.world import World
 
 
-def payment_tables(world: _World) -> tuple[Table, Table, Table]:
+def payment_tables(world: World) -> tuple[Table, Table, Table]:
     rng, o, m = world.rng, world.o, world.m
     T = o["t"]
     stripe = np.isin(world.pay, [P_STRIPE_SALE, P_STRIPE_AUTHCAP])
@@ -219,11 +219,11 @@ def payment_tables(world: _World) -> tuple[Table, Table, Table]:
     return tx_table, ch_table, rf_table
 
 
-def transactions_table(world: _World, tx: list[dict]) -> Table:
+def transactions_table(world: World, tx: list[dict]) -> Table:
     o = world.o
-    kind, status, t = _cat(tx, "kind"), _cat(tx, "status"), _cat(tx, "t")
-    order, ref, gateway = _cat(tx, "order"), _cat(tx, "ref"), _cat(tx, "gateway")
-    minor, cur = _cat(tx, "minor"), _cat(tx, "cur")
+    kind, status, t = concat_field(tx, "kind"), concat_field(tx, "status"), concat_field(tx, "t")
+    order, ref, gateway = concat_field(tx, "order"), concat_field(tx, "ref"), concat_field(tx, "gateway")
+    minor, cur = concat_field(tx, "minor"), concat_field(tx, "cur")
     keep = t <= CUTOFF
     srt = np.nonzero(keep)[0][np.lexsort((kind[keep], t[keep]))]
     order, kind, status, t, ref, gateway, minor, cur = (
@@ -241,10 +241,10 @@ def transactions_table(world: _World, tx: list[dict]) -> Table:
         "currency": labels(CURRENCIES, cur),
         "gateway": labels(GATEWAYS, gateway),
         "gateway_reference": stripe_ids(ref, kind == 4),
-        "created_at": iso(t, o["off"][order]),
+        "created_at": iso_with_offset(t, o["off"][order]),
     }
     table = Table("shop", "transactions", cols, t, np.ones(k, dtype=bool), ("transaction_id",))
-    _reject(
+    add_rejects(
         world.rng,
         table,
         {"null_key": "transaction_id", "invalid_timestamp": "created_at", "unknown_currency": "currency"},

@@ -10,7 +10,7 @@ from cart_recovery.generate.constants import INVALID_TIMESTAMPS, REJECT_RATE, UN
 from cart_recovery.generate.raw_table import Table
 
 
-def _reject(rng: np.random.Generator, table: Table, reasons: dict[str, str], fresh_key: tuple | None) -> None:
+def add_rejects(rng: np.random.Generator, table: Table, reasons: dict[str, str], fresh_key: tuple | None) -> None:
     """Append junk copies of good rows, each breaking exactly one rule, with a fresh (or null) key."""
     n_rows = len(table.event_time)
     for reason, column in reasons.items():

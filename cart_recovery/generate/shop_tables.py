@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from cart_recovery.generate.arrays import _masked_decimal, iso, labels, major_decimal, prefixed, uniform_int
+from cart_recovery.generate.arrays import iso_with_offset, labels, major_decimal, masked_decimal, prefixed, uniform_int
 from cart_recovery.generate.constants import (
     CURRENCIES,
     CUTOFF,
@@ -24,11 +24,11 @@ from cart_recovery.generate.constants import (
     START,
 )
 from cart_recovery.generate.raw_table import Table
-from cart_recovery.generate.rejects import _reject
-from cart_recovery.generate.world import _World
+from cart_recovery.generate.rejects import add_rejects
+from cart_recovery.generate.world import World
 
 
-def cart_events_table(world: _World) -> Table:
+def cart_events_table(world: World) -> Table:
     rng, n = world.rng, world.n
     parts = []  # (cart index, event name, time, line index or -1)
     lines = np.arange(len(world.line_cart))
@@ -87,18 +87,18 @@ def cart_events_table(world: _World) -> Table:
         "event_id": prefixed("ev_", np.arange(k) + 1, 12),
         "cart_token": world.token.take(pa.array(cart)),
         "event_name": labels(names, name),
-        "occurred_at": iso(t, world.off[cart]),
+        "occurred_at": iso_with_offset(t, world.off[cart]),
         "customer_id": pa.array(world.customer_id[cart], mask=world.customer_id[cart] < 0),
         "email": email,
         "sku": pa.compute.if_else(
             pa.array(has_line), labels(world.sku_names, world.line_sku[li]), pa.nulls(k, pa.string())
         ),
         "quantity": pa.array(world.line_qty[li].astype(np.int32), mask=~has_line),
-        "unit_price": _masked_decimal(major_decimal(world.line_price[li], cur), ~has_line),
+        "unit_price": masked_decimal(major_decimal(world.line_price[li], cur), ~has_line),
         "currency": cur_text,
     }
     table = Table("shop", "cart_events", cols, t, np.ones(k, dtype=bool), ("event_id",))
-    _reject(
+    add_rejects(
         world.rng,
         table,
         {
@@ -112,7 +112,7 @@ def cart_events_table(world: _World) -> Table:
     return table
 
 
-def orders_table(world: _World) -> Table:
+def orders_table(world: World) -> Table:
     o, m = world.o, world.m
     T = o["t"]
     paid_at_create = (world.pay_t <= T + 21) & np.isin(world.pay, [P_STRIPE_SALE, P_PAYPAL, P_GIFT, P_MANUAL])
@@ -167,14 +167,14 @@ def orders_table(world: _World) -> Table:
     email = world.emails(ci)
     email = pa.compute.if_else(pa.array(has_cart), email, pa.nulls(k, pa.string()))
     off = o["off"][idx]
-    cancel_iso = iso(np.where(cancelled, vt, T[idx]), off)
+    cancel_iso = iso_with_offset(np.where(cancelled, vt, T[idx]), off)
     cols = {
         "order_id": o["id"][idx],
         "cart_token": pa.compute.if_else(pa.array(has_cart), world.token.take(pa.array(ci)), pa.nulls(k, pa.string())),
         "customer_id": pa.array(o["customer"][idx], mask=o["customer"][idx] < 0),
         "email": email,
-        "created_at": iso(T[idx], off),
-        "updated_at": iso(vt, off),
+        "created_at": iso_with_offset(T[idx], off),
+        "updated_at": iso_with_offset(vt, off),
         "cancelled_at": pa.compute.if_else(pa.array(cancelled), cancel_iso, pa.nulls(k, pa.string())),
         "financial_status": labels(statuses, st),
         "total_price": major_decimal(o["total"][idx], o["cur"][idx]),
@@ -183,7 +183,7 @@ def orders_table(world: _World) -> Table:
         "test": o["test"][idx],
     }
     table = Table("shop", "orders", cols, vt, last, ("order_id",))
-    _reject(
+    add_rejects(
         world.rng,
         table,
         {"null_key": "order_id", "invalid_timestamp": "created_at", "unknown_currency": "currency"},
@@ -192,7 +192,7 @@ def orders_table(world: _World) -> Table:
     return table
 
 
-def order_lines_table(world: _World) -> Table:
+def order_lines_table(world: World) -> Table:
     ol = world.ol
     keep = world.kept_order[ol["order"]]
     oi = ol["order"][keep]
@@ -206,11 +206,11 @@ def order_lines_table(world: _World) -> Table:
         "unit_price": major_decimal(ol["price"][keep], cur),
     }
     table = Table("shop", "order_lines", cols, world.o["t"][oi], np.ones(k, dtype=bool), ("order_id", "line_number"))
-    _reject(world.rng, table, {"null_key": "order_id", "negative_quantity": "quantity"}, ("line", 1000))
+    add_rejects(world.rng, table, {"null_key": "order_id", "negative_quantity": "quantity"}, ("line", 1000))
     return table
 
 
-def fulfillments_table(world: _World) -> Table:
+def fulfillments_table(world: World) -> Table:
     o = world.o
     parts = [
         (np.nonzero(world.ful_cancel_t < INF)[0], 1, world.ful_cancel_t),
@@ -229,14 +229,16 @@ def fulfillments_table(world: _World) -> Table:
         "fulfillment_id": 4_400_000_000 + np.arange(k) * 5 + 2,
         "order_id": o["id"][order],
         "status": labels(("success", "cancelled"), status),
-        "created_at": iso(t, o["off"][order]),
+        "created_at": iso_with_offset(t, o["off"][order]),
     }
     table = Table("shop", "fulfillments", cols, t, np.ones(k, dtype=bool), ("fulfillment_id",))
-    _reject(world.rng, table, {"null_key": "fulfillment_id", "invalid_timestamp": "created_at"}, ("int", 9_600_000_000))
+    add_rejects(
+        world.rng, table, {"null_key": "fulfillment_id", "invalid_timestamp": "created_at"}, ("int", 9_600_000_000)
+    )
     return table
 
 
-def inventory_movements_table(world: _World) -> Table:
+def inventory_movements_table(world: World) -> Table:
     rng, o = world.rng, world.o
     parts = []  # (sku, delta, reason, order or -1, time)
     skus = np.arange(world.n_sku_all)
@@ -289,14 +291,16 @@ def inventory_movements_table(world: _World) -> Table:
         "quantity_delta": delta.astype(np.int32),
         "reason": labels(("restock", "sale", "adjustment", "return"), reason),
         "order_id": pa.array(o["id"][np.maximum(order, 0)], mask=order < 0),
-        "occurred_at": iso(t, off),
+        "occurred_at": iso_with_offset(t, off),
     }
     table = Table("shop", "inventory_movements", cols, t, np.ones(k, dtype=bool), ("movement_id",))
-    _reject(world.rng, table, {"null_key": "movement_id", "invalid_timestamp": "occurred_at"}, ("int", 9_500_000_000))
+    add_rejects(
+        world.rng, table, {"null_key": "movement_id", "invalid_timestamp": "occurred_at"}, ("int", 9_500_000_000)
+    )
     return table
 
 
-def product_prices_table(world: _World) -> Table:
+def product_prices_table(world: World) -> Table:
     skus = np.arange(world.n_sku_all)
     s0 = np.repeat(skus, 4)
     c0 = np.tile(np.arange(4), len(skus))
@@ -314,10 +318,10 @@ def product_prices_table(world: _World) -> Table:
         "sku": labels(world.sku_names, sku),
         "price": major_decimal(price, cur),
         "currency": labels(CURRENCIES, cur),
-        "valid_from": iso(t, np.full(k, 4)),
+        "valid_from": iso_with_offset(t, np.full(k, 4)),
     }
     table = Table("shop", "product_prices", cols, t, np.ones(k, dtype=bool), ("sku", "currency", "valid_from"))
-    _reject(
+    add_rejects(
         world.rng,
         table,
         {"null_key": "sku", "invalid_timestamp": "valid_from", "unknown_currency": "currency"},

@@ -5,24 +5,28 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from cart_recovery.generate.arrays import _cat, labels, sql_array, stripe_ids
+from cart_recovery.generate.arrays import concat_field, labels, sql_array, stripe_ids
 from cart_recovery.generate.constants import CURRENCIES, CUTOFF, INF, NONE
 from cart_recovery.generate.raw_table import Table
-from cart_recovery.generate.rejects import _reject
-from cart_recovery.generate.world import _World
+from cart_recovery.generate.rejects import add_rejects
+from cart_recovery.generate.world import World
 
 
-def stripe_tables(world: _World, ch: list[dict], rf: list[dict]) -> tuple[Table, Table]:
+def stripe_tables(world: World, ch: list[dict], rf: list[dict]) -> tuple[Table, Table]:
     o = world.o
-    c_order, c_id, c_t = _cat(ch, "order"), _cat(ch, "id"), _cat(ch, "t")
-    c_status, c_cap, c_cap_t = _cat(ch, "status"), _cat(ch, "captured").astype(bool), _cat(ch, "cap_t")
-    c_minor, c_cur, c_fail = _cat(ch, "minor"), _cat(ch, "cur"), _cat(ch, "fail").astype(bool)
-    r_order, r_id, r_charge = _cat(rf, "order"), _cat(rf, "id"), _cat(rf, "charge")
+    c_order, c_id, c_t = concat_field(ch, "order"), concat_field(ch, "id"), concat_field(ch, "t")
+    c_status, c_cap, c_cap_t = (
+        concat_field(ch, "status"),
+        concat_field(ch, "captured").astype(bool),
+        concat_field(ch, "cap_t"),
+    )
+    c_minor, c_cur, c_fail = concat_field(ch, "minor"), concat_field(ch, "cur"), concat_field(ch, "fail").astype(bool)
+    r_order, r_id, r_charge = concat_field(rf, "order"), concat_field(rf, "id"), concat_field(rf, "charge")
     r_t, r_minor, r_cur, r_ok = (
-        _cat(rf, "t"),
-        _cat(rf, "minor"),
-        _cat(rf, "cur"),
-        _cat(rf, "ok").astype(bool),
+        concat_field(rf, "t"),
+        concat_field(rf, "minor"),
+        concat_field(rf, "cur"),
+        concat_field(rf, "ok").astype(bool),
     )
     rk = r_t <= CUTOFF
     r_order, r_id, r_charge, r_t, r_minor, r_cur, r_ok = (
@@ -111,7 +115,7 @@ def stripe_tables(world: _World, ch: list[dict], rf: list[dict]) -> tuple[Table,
         "livemode": np.ones(k, dtype=bool),
     }
     charges = Table("stripe", "charges", cols, vt, last, ("id",))
-    _reject(world.rng, charges, {"null_key": "id", "unknown_currency": "currency"}, ("ch_x", 14))
+    add_rejects(world.rng, charges, {"null_key": "id", "unknown_currency": "currency"}, ("ch_x", 14))
     kr = len(r_id)
     rcols = {
         "id": stripe_ids(r_id, np.ones(kr, dtype=bool)),
@@ -127,5 +131,5 @@ def stripe_tables(world: _World, ch: list[dict], rf: list[dict]) -> tuple[Table,
         "created": r_t,
     }
     refunds = Table("stripe", "refunds", rcols, r_t, np.ones(kr, dtype=bool), ("id",))
-    _reject(world.rng, refunds, {"null_key": "id", "unknown_currency": "currency"}, ("re_x", 14))
+    add_rejects(world.rng, refunds, {"null_key": "id", "unknown_currency": "currency"}, ("re_x", 14))
     return charges, refunds

@@ -5,89 +5,97 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from cart_recovery.generate.arrays import decimal_array, labels, stripe_ids, usd_e10
+from cart_recovery.generate.arrays import decimal_array, labels, stripe_ids, usd_value_e10
 from cart_recovery.generate.constants import CUR_DIGITS, CUTOFF, HIGH_VALUE_CART_USD, INF, NONE, START
-from cart_recovery.generate.world import _World
+from cart_recovery.generate.world import World
 
 
-def _as_of(w: _World) -> int:
+def as_of_time(world: World) -> int:
     """Newest event time over every event-time column of the kept good rows."""
-    cands = [
-        w.kept_cart_events["t"].max(),
-        w.o["t"][w.kept_order].max(),
-        w.kept_tx["t"].max(),
-        w.kept_charges["t"].max(),
-        w.kept_ful["t"].max(),
-        w.kept_inv["t"].max(),
-        w.kept_msgs["t"].max(),
-        w.newsletter_max_t,
+    candidates = [
+        world.kept_cart_events["t"].max(),
+        world.o["t"][world.kept_order].max(),
+        world.kept_tx["t"].max(),
+        world.kept_charges["t"].max(),
+        world.kept_ful["t"].max(),
+        world.kept_inv["t"].max(),
+        world.kept_msgs["t"].max(),
+        world.newsletter_max_t,
     ]
-    if len(w.kept_refunds["t"]):
-        cands.append(w.kept_refunds["t"].max())
+    if len(world.kept_refunds["t"]):
+        candidates.append(world.kept_refunds["t"].max())
     # order versions (updated_at / cancelled_at) and the price catalog
-    cands.append(
+    candidates.append(
         max(
-            int(w.refund1_t[w.refund1_t <= CUTOFF].max(initial=0)),
-            int(w.refund2_t[w.refund2_t <= CUTOFF].max(initial=0)),
+            int(world.refund1_t[world.refund1_t <= CUTOFF].max(initial=0)),
+            int(world.refund2_t[world.refund2_t <= CUTOFF].max(initial=0)),
         )
     )
-    cands.append(int(w.price_change_t[w.price_change_t <= CUTOFF].max(initial=0)))
-    cands.append(int(w.o["cancel"][w.o["cancel"] <= CUTOFF].max(initial=0)))
-    cands.append(int(w.capture_t[w.capture_t <= CUTOFF].max(initial=0)))
-    cands.append(int(w.pay_t[w.pay_t <= CUTOFF].max(initial=0)))
-    return int(max(cands))
+    candidates.append(int(world.price_change_t[world.price_change_t <= CUTOFF].max(initial=0)))
+    candidates.append(int(world.o["cancel"][world.o["cancel"] <= CUTOFF].max(initial=0)))
+    candidates.append(int(world.capture_t[world.capture_t <= CUTOFF].max(initial=0)))
+    candidates.append(int(world.pay_t[world.pay_t <= CUTOFF].max(initial=0)))
+    return int(max(candidates))
 
 
-def _cart_outcomes(w: _World, as_of: int) -> pa.Table:
-    n = w.n
+def cart_outcomes_table(world: World, as_of: int) -> pa.Table:
+    n = world.n
     kept = lambda t: t <= CUTOFF  # noqa: E731
-    contact = (w.stage == 2) & kept(w.contact_t)
-    checkout = (w.stage >= 1) & kept(w.checkout_t)
-    converted = w.plan_converted & kept(w.complete_t)
-    abandoned = w.plan_abandoned & (w.abandoned_at <= as_of)
-    has_order = w.cart_has_order & kept(w.cart_order_t)
-    recovered = abandoned & has_order & np.isin(w.cart_order_kind, [1, 2])
+    contact = (world.stage == 2) & kept(world.contact_t)
+    checkout = (world.stage >= 1) & kept(world.checkout_t)
+    converted = world.plan_converted & kept(world.complete_t)
+    abandoned = world.plan_abandoned & (world.abandoned_at <= as_of)
+    has_order = world.cart_has_order & kept(world.cart_order_t)
+    recovered = abandoned & has_order & np.isin(world.cart_order_kind, [1, 2])
     outcome = np.full(n, "browsing", dtype=object)
     outcome[checkout] = "no_contact"
     outcome[contact] = "not_yet_abandoned"
     outcome[converted] = "converted"
     outcome[abandoned] = "not_recovered"
-    attributed = recovered & (w.cart_order_kind == 1)
-    outcome[recovered & (w.cart_order_kind == 2)] = "recovered_organic"
+    attributed = recovered & (world.cart_order_kind == 1)
+    outcome[recovered & (world.cart_order_kind == 2)] = "recovered_organic"
     outcome[attributed] = "recovered_attributed"
-    channel = np.where(attributed, np.where(w.recovery_channel_sms, "sms", "email"), None)
-    pos = w.cart_order_pos
-    order_id = np.where(recovered, w.o["id"][np.maximum(pos, 0)], NONE)
+    channel = np.where(attributed, np.where(world.recovery_channel_sms, "sms", "email"), None)
+    pos = world.cart_order_pos
+    order_id = np.where(recovered, world.o["id"][np.maximum(pos, 0)], NONE)
     value = np.zeros(n, dtype=np.int64)
-    lines = np.arange(len(w.line_cart))
-    add_kept = kept(w.line_add_t)
+    lines = np.arange(len(world.line_cart))
+    add_kept = kept(world.line_add_t)
     v_add = np.where(
-        add_kept, usd_e10(w.line_qty * w.line_price, w.cur[w.line_cart], np.minimum(w.line_add_t, CUTOFF)), 0
+        add_kept,
+        usd_value_e10(
+            world.line_qty * world.line_price, world.cur[world.line_cart], np.minimum(world.line_add_t, CUTOFF)
+        ),
+        0,
     )
-    rem_t = w.remove_t[w.line_cart]
-    rem_kept = w.line_removed & (rem_t <= CUTOFF)
+    rem_t = world.remove_t[world.line_cart]
+    rem_kept = world.line_removed & (rem_t <= CUTOFF)
     v_rem = np.where(
-        rem_kept, usd_e10(w.line_qty * w.line_price, w.cur[w.line_cart], np.where(rem_kept, rem_t, START)), 0
+        rem_kept,
+        usd_value_e10(world.line_qty * world.line_price, world.cur[world.line_cart], np.where(rem_kept, rem_t, START)),
+        0,
     )
-    np.add.at(value, w.line_cart[lines], v_add - v_rem)
-    w.cart_value_e10 = value
+    np.add.at(value, world.line_cart[lines], v_add - v_rem)
+    world.cart_value_usd_e10 = value
     return pa.table(
         {
-            "cart_token": w.token,
+            "cart_token": world.token,
             "outcome": pa.array(outcome, pa.string()),
             "channel": pa.array(channel, pa.string()),
             "recovered_order_id": pa.array(order_id, mask=order_id < 0),
-            "abandoned_at": pa.array(np.where(abandoned, w.abandoned_at, 0).astype("datetime64[s]"), mask=~abandoned),
+            "abandoned_at": pa.array(
+                np.where(abandoned, world.abandoned_at, 0).astype("datetime64[s]"), mask=~abandoned
+            ),
             "cart_value_usd": decimal_array(value, scale=10, precision=38),
         }
     )
 
 
-def _exceptions(w: _World, as_of: int) -> pa.Table:
+def exceptions_table(world: World, as_of: int) -> pa.Table:
     """Every exception instance by the rules of SPEC §6 applied to the kept rows (see README 'Exception rules')."""
-    o, m = w.o, w.m
+    o, m = world.o, world.m
     T = o["t"]
-    sla = w.sla
+    sla = world.sla
     out: list[tuple] = []
 
     def emit(
@@ -110,29 +118,29 @@ def _exceptions(w: _World, as_of: int) -> pa.Table:
             text = pa.array(entity[exists]).cast(pa.string())
         out.append((etype, entity_type, text, start[exists], due[exists], resolved[exists], resolve[exists]))
 
-    live = w.kept_order & ~o["test"] & ~w.cancel_kept
+    live = world.kept_order & ~o["test"] & ~world.cancel_kept
     # first successful capture/sale in the shop
-    tx = w.kept_tx
+    tx = world.kept_tx
     ok_pay = np.isin(tx["kind"], [1, 2]) & (tx["status"] == 0)
     first_pay = np.full(m, INF)
     np.minimum.at(first_pay, tx["order"][ok_pay], tx["t"][ok_pay])
     emit("order_unpaid", "order", o["id"], T, live, first_pay)
 
     # Stripe charges linked to orders (metadata.order_id or a shop transaction's gateway_reference)
-    chg = w.kept_charges
+    chg = world.kept_charges
     stripe_tx = tx["gateway"] == 0
     c_order = chg["order"]
-    via_meta = (c_order >= 0) & w.meta_has_order[np.maximum(c_order, 0)]
+    via_meta = (c_order >= 0) & world.meta_has_order[np.maximum(c_order, 0)]
     via_tx = np.isin(chg["id"], tx["ref"][stripe_tx & (tx["kind"] != 4)])
     linked = (via_meta | via_tx) & (c_order >= 0)
-    linked &= w.kept_order[np.maximum(c_order, 0)]
+    linked &= world.kept_order[np.maximum(c_order, 0)]
     succeeded = chg["status"] == 0
     captured = succeeded & chg["captured"]
     # charge_without_order: succeeded charge matching no order; resolved when the linking transaction lands
-    orphan = np.isin(chg["id"], w.orphan_ids)
-    orphan_pos = np.searchsorted(w.orphan_ids, chg["id"][orphan]) if orphan.any() else np.zeros(0, np.int64)
+    orphan = np.isin(chg["id"], world.orphan_ids)
+    orphan_pos = np.searchsorted(world.orphan_ids, chg["id"][orphan]) if orphan.any() else np.zeros(0, np.int64)
     link_t = np.full(len(chg["id"]), INF)
-    link_t[orphan] = np.where(w.orphan_resolve_t[orphan_pos] <= CUTOFF, w.orphan_resolve_t[orphan_pos], INF)
+    link_t[orphan] = np.where(world.orphan_resolve_t[orphan_pos] <= CUTOFF, world.orphan_resolve_t[orphan_pos], INF)
     cond = succeeded & (~linked | orphan)
     emit("charge_without_order", "charge", chg["id"], chg["t"], cond, link_t)
 
@@ -150,24 +158,24 @@ def _exceptions(w: _World, as_of: int) -> pa.Table:
     dup = judged & (n_caps >= 2) & (cap_sum > o["total"])
     emit("duplicate_capture", "order", o["id"], T, dup, np.full(m, INF))
 
-    rf = w.kept_refunds
+    rf = world.kept_refunds
     ok_r = rf["ok"] & (rf["order"] >= 0)
     ref_sum = np.bincount(rf["order"][ok_r], weights=rf["minor"][ok_r], minlength=m).astype(np.int64)
-    over = w.kept_order & (ref_sum > cap_sum) & (ref_sum > 0)
+    over = world.kept_order & (ref_sum > cap_sum) & (ref_sum > 0)
     emit("refund_exceeds_capture", "order", o["id"], T, over, np.full(m, INF))
 
     # processor_mismatch: per shop transaction on the stripe gateway
     # status of the Stripe object each stripe-gateway transaction references (-1: no such object landed)
-    status_of = np.full(w.n_stripe_ids, -1)
+    status_of = np.full(world.n_stripe_ids, -1)
     status_of[chg["id"]] = chg["status"]
     status_of[rf["id"]] = np.where(rf["ok"], 0, 2)
     st = stripe_tx
     counterpart = np.where(st, status_of[np.maximum(tx["ref"], 0)], -2)
     disagree = st & (((tx["status"] == 0) & (counterpart != 0)) | ((tx["status"] != 0) & (counterpart == 0)))
-    emit("processor_mismatch", "transaction", w.tx_ids, T[tx["order"]], disagree, np.full(len(tx["t"]), INF))
+    emit("processor_mismatch", "transaction", world.tx_ids, T[tx["order"]], disagree, np.full(len(tx["t"]), INF))
 
     # oversell: a sale that takes the SKU's running stock from >= 0 to < 0; resolved when stock is back >= 0
-    inv = w.kept_inv
+    inv = world.kept_inv
     srt = np.lexsort((inv["id"], inv["t"], inv["sku"]))
     sku, delta, t, reason, ids = (
         inv["sku"][srt],
@@ -193,31 +201,31 @@ def _exceptions(w: _World, as_of: int) -> pa.Table:
     emit("oversell", "inventory_movement", ids, t, crossing, back)
 
     # fulfillment_delayed: paid live order without a successful fulfillment within the SLA
-    fu = w.kept_ful
+    fu = world.kept_ful
     ok_f = fu["status"] == 0
     first_ful = np.full(m, INF)
     np.minimum.at(first_ful, fu["order"][ok_f], fu["t"][ok_f])
     emit("fulfillment_delayed", "order", o["id"], T, live & (first_pay < INF), first_ful)
 
     # price_drift: a recovered order's line whose cart price differs from the catalog price at order time
-    outcomes = w.outcomes
+    outcomes = world.outcomes
     rec_order = np.zeros(m, dtype=bool)
     rec_ids = outcomes.column("recovered_order_id").drop_null().to_numpy()
     rec_order[np.searchsorted(o["id"], rec_ids)] = True
-    ol = w.ol
-    cat_price = w.catalog_price(ol["sku"], o["cur"][ol["order"]], T[ol["order"]])
+    ol = world.ol
+    cat_price = world.catalog_price(ol["sku"], o["cur"][ol["order"]], T[ol["order"]])
     drift_line = rec_order[ol["order"]] & (ol["price"] != cat_price)
     drift = np.bincount(ol["order"][drift_line], minlength=m) > 0
     emit("price_drift", "order", o["id"], T, drift, np.full(m, INF))
 
     # recovery_stalled: abandoned cart worth >= threshold with no recovery message within the SLA
-    abandoned = w.plan_abandoned & (w.abandoned_at <= as_of)
-    msgs = w.kept_msgs
-    received = np.isin(msgs["metric"], [0, 4]) & (msgs["t"] > w.abandoned_at[msgs["cart"]])
-    first_msg = np.full(w.n, INF)
+    abandoned = world.plan_abandoned & (world.abandoned_at <= as_of)
+    msgs = world.kept_msgs
+    received = np.isin(msgs["metric"], [0, 4]) & (msgs["t"] > world.abandoned_at[msgs["cart"]])
+    first_msg = np.full(world.n, INF)
     np.minimum.at(first_msg, msgs["cart"][received], msgs["t"][received])
-    high = w.cart_value_e10 >= HIGH_VALUE_CART_USD * 10**10
-    emit("recovery_stalled", "cart", w.token, w.abandoned_at, abandoned & high, first_msg)
+    high = world.cart_value_usd_e10 >= HIGH_VALUE_CART_USD * 10**10
+    emit("recovery_stalled", "cart", world.token, world.abandoned_at, abandoned & high, first_msg)
 
     # recovered_payment_failed: a recovered order whose Stripe attempts all failed
     attempts = np.bincount(c_order[linked], minlength=m)

@@ -1,6 +1,6 @@
 """The planned world: catalog, carts, checkout journeys, recovery messages and the orders carts lead to.
 
-`_World` holds the whole plan as numpy arrays (one entry per cart, line or order). The planning steps run in
+`World` holds the whole plan as numpy arrays (one entry per cart, line or order). The planning steps run in
 order (see `generate`), each one adding state; the order-side steps live in order_plans.py (a mixin).
 """
 
@@ -32,7 +32,7 @@ from cart_recovery.generate.constants import (
 from cart_recovery.generate.order_plans import OrderPlans
 
 
-class _World(OrderPlans):
+class World(OrderPlans):
     def __init__(self, carts: int, seed: int, slas: dict[str, int]):
         self.n = carts
         self.rng = np.random.default_rng(seed)

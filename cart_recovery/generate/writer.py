@@ -21,7 +21,7 @@ def _loaded_at(t: np.ndarray) -> np.ndarray:
     return day_end + 2 * HOUR + (t % DAY) * HOUR // DAY
 
 
-def _land(table: Table, out: Path, rng: np.random.Generator, schema: pa.Schema) -> dict:
+def land_table(table: Table, out: Path, rng: np.random.Generator, schema: pa.Schema) -> dict:
     good = pa.table({name: _as_arrow(col, schema.field(name).type) for name, col in table.columns.items()})
     n_good = good.num_rows
     loaded = _loaded_at(table.event_time)
@@ -69,7 +69,7 @@ def _as_arrow(col, typ: pa.DataType) -> pa.Array:
     return pa.array(col, typ)
 
 
-def _land_fx(out_dir: Path) -> dict:
+def land_fx_rates(out_dir: Path) -> dict:
     rows = fx.fx_rows()
     table = pa.table(
         {
