@@ -7,15 +7,25 @@ ground-truth manifest (``out/manifest.json`` plus per-cart outcomes and exceptio
 How it works: the generator first plans a whole "future" of ~120 days (carts, orders, payments, messages...),
 then cuts it at ``CUTOFF``: nothing after the cut has happened yet. ``as_of`` is the newest event time that survived
 the cut. Every ground-truth figure is then derived from the planned timelines and the kept rows with the rules of
-SPEC §4/§6 as documented in ``docs``-style comments below (and in the README), so later models can be checked
-against it. Everything is vectorised with numpy; the only per-row work happens inside DuckDB (timestamp text).
+SPEC §4/§6 as documented in ``docs``-style comments in the modules below (and in the README), so later models can
+be checked against it. Everything is vectorised with numpy; the only per-row work happens inside DuckDB (timestamp
+text).
+
+Modules, in the order the data flows through them:
+
+- ``constants``, ``arrays``: calendar, rates and vocabularies; small numpy/Arrow helpers
+- ``world`` (with the mixin ``order_plans``): the planned world, the one object holding every timeline
+- ``shop_tables``, ``payment_tables``, ``stripe_tables``, ``messaging_tables``: the raw rows of each system
+  (``raw_table.Table``), cut at ``CUTOFF``, plus junk rows from ``rejects``
+- ``writer`` with ``schemas``: landing (``_loaded_at``, redeliveries, weekly part files) under the SPEC §3 contract
+- ``truth``, ``manifest``: as-of, cart outcomes, exception instances and the manifest
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -53,16 +63,7 @@ def generate(
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
     world = World(carts, seed, load_slas(rules))
-    steps: list[Callable[[], None]] = [
-        world.catalog,
-        world.carts,
-        world.messages,
-        world.cart_orders,
-        world.orders,
-        world.payment_plans,
-    ]
-    for step in steps:
-        step()
+    world.plan()
     land_rng = np.random.default_rng([seed, 1])
     table_stats = {}
     for full_name, table in build_tables(world):

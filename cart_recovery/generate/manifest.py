@@ -39,7 +39,7 @@ def build_manifest(world: World, seed: int, as_of: int, table_stats: dict, excep
         by_exc[etype] = {s: int((sel & (exc_status == s)).sum()) for s in ("open", "resolved")}
     return {
         "seed": seed,
-        "carts": world.n,
+        "carts": world.n_carts,
         "start": _iso_utc(START),
         "cutoff": _iso_utc(CUTOFF),
         "as_of": _iso_utc(as_of),

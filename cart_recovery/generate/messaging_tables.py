@@ -13,7 +13,7 @@ from cart_recovery.generate.world import World
 
 
 def messaging_events_table(world: World) -> Table:
-    rng, n = world.rng, world.n
+    rng, n = world.rng, world.n_carts
     c = np.arange(n)
     metrics = (
         "Received Email",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cart_recovery.generate.arrays import fx_rate_to_usd_e8, group_starts, uniform_int
+from cart_recovery.generate.arrays import group_starts, uniform_int, usd_value_e10
 from cart_recovery.generate.constants import (
     CUR_DIGITS,
     CUR_WEIGHTS,
@@ -29,9 +29,12 @@ from cart_recovery.generate.constants import (
 
 
 class OrderPlans:
+    """Mixin of `World` (world.py): reads the cart plans made there (`self.n_carts`, `self.cart_has_order`,
+    `self.cur`, ...) and adds `self.orders`, `self.order_lines` and the payment plans."""
+
     # ---------------------------------------------------------------- every order: carts, POS, drafts
-    def orders(self) -> None:
-        rng, n = self.rng, self.n
+    def plan_orders(self) -> None:
+        rng, n = self.rng, self.n_carts
         cart_idx = np.nonzero(self.cart_has_order)[0]
         k = len(cart_idx)
         # POS and draft orders (no cart)
@@ -40,6 +43,7 @@ class OrderPlans:
         other_t = START + rng.integers(0, DAYS, n_other) * DAY + uniform_int(rng, 12 * HOUR, 24 * HOUR, n_other)
         other_src = np.concatenate([np.full(n_pos, POS), np.full(n_draft, DRAFT)])
         other_cur = rng.choice(4, n_other, p=CUR_WEIGHTS)
+        # never used (the POS/draft lines are drawn again below), but every later random number depends on this draw
         other_lines = rng.choice([1, 2, 3], n_other, p=[0.6, 0.3, 0.1])
         # orphan charges (charge_without_order); 40 % get their draft order 30-60 h later
         n_orphan = max(4, n // 500)
@@ -102,8 +106,8 @@ class OrderPlans:
         order = np.argsort(o["t"], kind="stable")
         o = {key: v[order] for key, v in o.items()}
         o["id"] = 6_100_000_000 + np.arange(m) * 7 + 3
-        self.o = o
-        self.m = m
+        self.orders = o
+        self.n_orders = m
 
         # order lines: cart lines that were not removed; POS/draft lines from the catalog; orphan/oversell one line
         cart_pos = np.full(n, NONE)
@@ -130,26 +134,25 @@ class OrderPlans:
         lq = np.concatenate([l_qty, ol_qty, np.ones(len(orph_pos), dtype=np.int64), self.os_qty[os_idx]])
         lp = np.concatenate([l_price, ol_price, orph_price, os_price])
         order = np.argsort(lo, kind="stable")
-        self.ol = {"order": lo[order], "sku": ls[order], "qty": lq[order], "price": lp[order]}
-        counts = np.bincount(self.ol["order"], minlength=m)
-        self.ol["line_number"] = np.arange(len(lo)) - np.repeat(group_starts(counts), counts) + 1
-        o["total"] = np.bincount(self.ol["order"], weights=self.ol["qty"] * self.ol["price"], minlength=m).astype(
-            np.int64
-        )
+        ol = {"order": lo[order], "sku": ls[order], "qty": lq[order], "price": lp[order]}
+        counts = np.bincount(ol["order"], minlength=m)
+        ol["line_number"] = np.arange(len(lo)) - np.repeat(group_starts(counts), counts) + 1
+        o["total"] = np.bincount(ol["order"], weights=ol["qty"] * ol["price"], minlength=m).astype(np.int64)
+        self.order_lines = ol
         self.cart_order_pos = cart_pos
 
     # ---------------------------------------------------------------- payments, refunds, fulfilment plans
-    def payment_plans(self) -> None:
-        rng, o, m = self.rng, self.o, self.m
+    def plan_payments(self) -> None:
+        rng, o, m = self.rng, self.orders, self.n_orders
         kind, src = o["kind"], o["src"]
         T = o["t"]
-        u = rng.random(m)
+        u_gateway = rng.random(m)
         web_pay = np.where(
-            u < 0.85 * 0.8,
+            u_gateway < 0.85 * 0.8,
             P_STRIPE_SALE,
-            np.where(u < 0.85, P_STRIPE_AUTHCAP, np.where(u < 0.95, P_PAYPAL, P_GIFT)),
+            np.where(u_gateway < 0.85, P_STRIPE_AUTHCAP, np.where(u_gateway < 0.95, P_PAYPAL, P_GIFT)),
         )
-        pos_pay = np.where(u < 0.6, P_STRIPE_SALE, np.where(u < 0.9, P_MANUAL, P_GIFT))
+        pos_pay = np.where(u_gateway < 0.6, P_STRIPE_SALE, np.where(u_gateway < 0.9, P_MANUAL, P_GIFT))
         pay = np.where(src == POS, pos_pay, np.where(src == DRAFT, P_MANUAL, web_pay))
         pay = np.where(kind == 5, P_STRIPE_SALE, pay)  # orphan drafts: the existing charge
         pay = np.where(kind == 6, P_MANUAL, pay)
@@ -157,25 +160,25 @@ class OrderPlans:
         pay_t = np.where(src == DRAFT, T + uniform_int(rng, 0, 12 * HOUR, m), T + uniform_int(rng, 2, 21, m))
         pay_t = np.where((src == POS) | (kind >= 5), T, pay_t)
 
-        v = rng.random(m)
+        u_inject = rng.random(m)
         conv_sale = (kind == 0) & (pay == P_STRIPE_SALE)
         inj = {}
-        inj["unpaid"] = conv_sale & (v < 0.015)
-        inj["mismatch"] = conv_sale & (v >= 0.015) & (v < 0.025)
-        inj["dup"] = conv_sale & (v >= 0.025) & (v < 0.030)
-        inj["over_refund"] = conv_sale & (v >= 0.030) & (v < 0.033)
-        inj["proc"] = conv_sale & (v >= 0.033) & (v < 0.038)
-        inj["ful_delay"] = (kind == 0) & (pay != P_NONE) & (v >= 0.038) & (v < 0.058)
-        inj["rec_fail"] = np.isin(kind, [1, 2]) & np.isin(pay, [P_STRIPE_SALE, P_STRIPE_AUTHCAP]) & (v < 0.04)
-        w = rng.random(m)
+        inj["unpaid"] = conv_sale & (u_inject < 0.015)
+        inj["mismatch"] = conv_sale & (u_inject >= 0.015) & (u_inject < 0.025)
+        inj["dup"] = conv_sale & (u_inject >= 0.025) & (u_inject < 0.030)
+        inj["over_refund"] = conv_sale & (u_inject >= 0.030) & (u_inject < 0.033)
+        inj["proc"] = conv_sale & (u_inject >= 0.033) & (u_inject < 0.038)
+        inj["ful_delay"] = (kind == 0) & (pay != P_NONE) & (u_inject >= 0.038) & (u_inject < 0.058)
+        inj["rec_fail"] = np.isin(kind, [1, 2]) & np.isin(pay, [P_STRIPE_SALE, P_STRIPE_AUTHCAP]) & (u_inject < 0.04)
+        u_late = rng.random(m)
         # unpaid: never paid (half with a failed attempt) or paid 30-60 h late
-        late_unpaid = inj["unpaid"] & (w < 0.5)
+        late_unpaid = inj["unpaid"] & (u_late < 0.5)
         never = inj["unpaid"] & ~late_unpaid
-        late_rec = inj["rec_fail"] & (w < 0.4)
+        late_rec = inj["rec_fail"] & (u_late < 0.4)
         late_t = np.where(late_unpaid, T + uniform_int(rng, 30 * HOUR, 60 * HOUR, m), INF)
         late_t = np.where(late_rec, T + uniform_int(rng, 3 * HOUR, 60 * HOUR, m), late_t)
         self.fail_attempts = np.where(
-            inj["rec_fail"], rng.choice([1, 2], m), np.where(never & (w < 0.75), 1, 0)
+            inj["rec_fail"], rng.choice([1, 2], m), np.where(never & (u_late < 0.75), 1, 0)
         ) + np.where(
             (pay == P_STRIPE_SALE) & ~inj["unpaid"] & ~inj["rec_fail"] & (kind != 5) & (rng.random(m) < 0.08),
             1,
@@ -201,9 +204,7 @@ class OrderPlans:
         self.charge_minor = np.where(
             inj["mismatch"] & ~self.mismatch_currency, np.maximum(o["total"] + delta, 1), o["total"]
         )
-        usd_cents = (o["total"] * 10 ** (2 - CUR_DIGITS[o["cur"]]) * fx_rate_to_usd_e8(o["cur"], T) // 10**8).astype(
-            np.int64
-        )
+        usd_cents = (usd_value_e10(o["total"], o["cur"], T) // 10**8).astype(np.int64)
         self.charge_minor = np.where(self.mismatch_currency, np.maximum(usd_cents, 1), self.charge_minor)
         self.charge_cur = np.where(self.mismatch_currency, 0, o["cur"])
         self.dup_t = np.where(inj["dup"], self.pay_t + uniform_int(rng, 60, 600, m), INF)

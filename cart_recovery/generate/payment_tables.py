@@ -29,7 +29,7 @@ from cart_recovery.generate.world import World
 
 
 def payment_tables(world: World) -> tuple[Table, Table, Table]:
-    rng, o, m = world.rng, world.o, world.m
+    rng, o, m = world.rng, world.orders, world.n_orders
     T = o["t"]
     stripe = np.isin(world.pay, [P_STRIPE_SALE, P_STRIPE_AUTHCAP])
     ch: list[dict] = []  # charges
@@ -220,7 +220,7 @@ def payment_tables(world: World) -> tuple[Table, Table, Table]:
 
 
 def transactions_table(world: World, tx: list[dict]) -> Table:
-    o = world.o
+    o = world.orders
     kind, status, t = concat_field(tx, "kind"), concat_field(tx, "status"), concat_field(tx, "t")
     order, ref, gateway = concat_field(tx, "order"), concat_field(tx, "ref"), concat_field(tx, "gateway")
     minor, cur = concat_field(tx, "minor"), concat_field(tx, "cur")

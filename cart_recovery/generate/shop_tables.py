@@ -29,7 +29,7 @@ from cart_recovery.generate.world import World
 
 
 def cart_events_table(world: World) -> Table:
-    rng, n = world.rng, world.n
+    rng, n = world.rng, world.n_carts
     parts = []  # (cart index, event name, time, line index or -1)
     lines = np.arange(len(world.line_cart))
     parts.append((world.line_cart, 0, world.line_add_t, lines))
@@ -113,7 +113,7 @@ def cart_events_table(world: World) -> Table:
 
 
 def orders_table(world: World) -> Table:
-    o, m = world.o, world.m
+    o, m = world.orders, world.n_orders
     T = o["t"]
     paid_at_create = (world.pay_t <= T + 21) & np.isin(world.pay, [P_STRIPE_SALE, P_PAYPAL, P_GIFT, P_MANUAL])
     status0 = np.where(world.pay == P_STRIPE_AUTHCAP, 2, np.where(paid_at_create, 3, 0))
@@ -193,25 +193,27 @@ def orders_table(world: World) -> Table:
 
 
 def order_lines_table(world: World) -> Table:
-    ol = world.ol
+    ol = world.order_lines
     keep = world.kept_order[ol["order"]]
     oi = ol["order"][keep]
-    cur = world.o["cur"][oi]
+    cur = world.orders["cur"][oi]
     k = len(oi)
     cols = {
-        "order_id": world.o["id"][oi],
+        "order_id": world.orders["id"][oi],
         "line_number": ol["line_number"][keep].astype(np.int32),
         "sku": labels(world.sku_names, ol["sku"][keep]),
         "quantity": ol["qty"][keep].astype(np.int32),
         "unit_price": major_decimal(ol["price"][keep], cur),
     }
-    table = Table("shop", "order_lines", cols, world.o["t"][oi], np.ones(k, dtype=bool), ("order_id", "line_number"))
+    table = Table(
+        "shop", "order_lines", cols, world.orders["t"][oi], np.ones(k, dtype=bool), ("order_id", "line_number")
+    )
     add_rejects(world.rng, table, {"null_key": "order_id", "negative_quantity": "quantity"}, ("line", 1000))
     return table
 
 
 def fulfillments_table(world: World) -> Table:
-    o = world.o
+    o = world.orders
     parts = [
         (np.nonzero(world.ful_cancel_t < INF)[0], 1, world.ful_cancel_t),
         (np.nonzero(world.ful_t < INF)[0], 0, world.ful_t),
@@ -239,13 +241,13 @@ def fulfillments_table(world: World) -> Table:
 
 
 def inventory_movements_table(world: World) -> Table:
-    rng, o = world.rng, world.o
+    rng, o = world.rng, world.orders
     parts = []  # (sku, delta, reason, order or -1, time)
     skus = np.arange(world.n_sku_all)
     stock = np.where(skus < N_SKU, 1_000_000, 0)
     stock[N_SKU:] = world.os_stock
     parts.append((skus, stock, 0, np.full(len(skus), NONE), np.full(len(skus), START - 10 * DAY)))
-    ol = world.ol
+    ol = world.order_lines
     live = ~o["test"][ol["order"]]
     parts.append((ol["sku"][live], -ol["qty"][live], 1, ol["order"][live], o["t"][ol["order"]][live]))
     cn = live & (o["cancel"][ol["order"]] < INF)

@@ -13,7 +13,7 @@ from cart_recovery.generate.world import World
 
 
 def stripe_tables(world: World, ch: list[dict], rf: list[dict]) -> tuple[Table, Table]:
-    o = world.o
+    o = world.orders
     c_order, c_id, c_t = concat_field(ch, "order"), concat_field(ch, "id"), concat_field(ch, "t")
     c_status, c_cap, c_cap_t = (
         concat_field(ch, "status"),

@@ -14,7 +14,7 @@ def as_of_time(world: World) -> int:
     """Newest event time over every event-time column of the kept good rows."""
     candidates = [
         world.kept_cart_events["t"].max(),
-        world.o["t"][world.kept_order].max(),
+        world.orders["t"][world.kept_order].max(),
         world.kept_tx["t"].max(),
         world.kept_charges["t"].max(),
         world.kept_ful["t"].max(),
@@ -32,14 +32,14 @@ def as_of_time(world: World) -> int:
         )
     )
     candidates.append(int(world.price_change_t[world.price_change_t <= CUTOFF].max(initial=0)))
-    candidates.append(int(world.o["cancel"][world.o["cancel"] <= CUTOFF].max(initial=0)))
+    candidates.append(int(world.orders["cancel"][world.orders["cancel"] <= CUTOFF].max(initial=0)))
     candidates.append(int(world.capture_t[world.capture_t <= CUTOFF].max(initial=0)))
     candidates.append(int(world.pay_t[world.pay_t <= CUTOFF].max(initial=0)))
     return int(max(candidates))
 
 
 def cart_outcomes_table(world: World, as_of: int) -> pa.Table:
-    n = world.n
+    n = world.n_carts
     kept = lambda t: t <= CUTOFF  # noqa: E731
     contact = (world.stage == 2) & kept(world.contact_t)
     checkout = (world.stage >= 1) & kept(world.checkout_t)
@@ -57,24 +57,15 @@ def cart_outcomes_table(world: World, as_of: int) -> pa.Table:
     outcome[attributed] = "recovered_attributed"
     channel = np.where(attributed, np.where(world.recovery_channel_sms, "sms", "email"), None)
     pos = world.cart_order_pos
-    order_id = np.where(recovered, world.o["id"][np.maximum(pos, 0)], NONE)
+    order_id = np.where(recovered, world.orders["id"][np.maximum(pos, 0)], NONE)
     value = np.zeros(n, dtype=np.int64)
     lines = np.arange(len(world.line_cart))
+    line_minor, line_cur = world.line_qty * world.line_price, world.cur[world.line_cart]
     add_kept = kept(world.line_add_t)
-    v_add = np.where(
-        add_kept,
-        usd_value_e10(
-            world.line_qty * world.line_price, world.cur[world.line_cart], np.minimum(world.line_add_t, CUTOFF)
-        ),
-        0,
-    )
+    v_add = np.where(add_kept, usd_value_e10(line_minor, line_cur, np.minimum(world.line_add_t, CUTOFF)), 0)
     rem_t = world.remove_t[world.line_cart]
     rem_kept = world.line_removed & (rem_t <= CUTOFF)
-    v_rem = np.where(
-        rem_kept,
-        usd_value_e10(world.line_qty * world.line_price, world.cur[world.line_cart], np.where(rem_kept, rem_t, START)),
-        0,
-    )
+    v_rem = np.where(rem_kept, usd_value_e10(line_minor, line_cur, np.where(rem_kept, rem_t, START)), 0)
     np.add.at(value, world.line_cart[lines], v_add - v_rem)
     world.cart_value_usd_e10 = value
     return pa.table(
@@ -93,7 +84,7 @@ def cart_outcomes_table(world: World, as_of: int) -> pa.Table:
 
 def exceptions_table(world: World, as_of: int) -> pa.Table:
     """Every exception instance by the rules of SPEC §6 applied to the kept rows (see README 'Exception rules')."""
-    o, m = world.o, world.m
+    o, m = world.orders, world.n_orders
     T = o["t"]
     sla = world.sla
     out: list[tuple] = []
@@ -212,7 +203,7 @@ def exceptions_table(world: World, as_of: int) -> pa.Table:
     rec_order = np.zeros(m, dtype=bool)
     rec_ids = outcomes.column("recovered_order_id").drop_null().to_numpy()
     rec_order[np.searchsorted(o["id"], rec_ids)] = True
-    ol = world.ol
+    ol = world.order_lines
     cat_price = world.catalog_price(ol["sku"], o["cur"][ol["order"]], T[ol["order"]])
     drift_line = rec_order[ol["order"]] & (ol["price"] != cat_price)
     drift = np.bincount(ol["order"][drift_line], minlength=m) > 0
@@ -222,7 +213,7 @@ def exceptions_table(world: World, as_of: int) -> pa.Table:
     abandoned = world.plan_abandoned & (world.abandoned_at <= as_of)
     msgs = world.kept_msgs
     received = np.isin(msgs["metric"], [0, 4]) & (msgs["t"] > world.abandoned_at[msgs["cart"]])
-    first_msg = np.full(world.n, INF)
+    first_msg = np.full(world.n_carts, INF)
     np.minimum.at(first_msg, msgs["cart"][received], msgs["t"][received])
     high = world.cart_value_usd_e10 >= HIGH_VALUE_CART_USD * 10**10
     emit("recovery_stalled", "cart", world.token, world.abandoned_at, abandoned & high, first_msg)

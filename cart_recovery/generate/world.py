@@ -1,7 +1,9 @@
 """The planned world: catalog, carts, checkout journeys, recovery messages and the orders carts lead to.
 
-`World` holds the whole plan as numpy arrays (one entry per cart, line or order). The planning steps run in
-order (see `generate`), each one adding state; the order-side steps live in order_plans.py (a mixin).
+`World` holds the whole plan as numpy arrays (one entry per SKU, cart, cart line or order) and is the one object
+every later stage reads: the table builders (*_tables.py), the ground truth (truth.py) and the manifest. Its
+planning steps run in a fixed order (`World.plan`), each adding state that the later ones read; the order-side
+steps live in order_plans.py (the mixin `OrderPlans`).
 """
 
 from __future__ import annotations
@@ -33,16 +35,28 @@ from cart_recovery.generate.order_plans import OrderPlans
 
 
 class World(OrderPlans):
+    """The synthetic shop's planned future (~120 days from START); nothing is cut at CUTOFF yet."""
+
     def __init__(self, carts: int, seed: int, slas: dict[str, int]):
-        self.n = carts
+        self.n_carts = carts
         self.rng = np.random.default_rng(seed)
         self.seed = seed
         self.sla = {k: v * HOUR for k, v in slas.items()}
 
+    def plan(self) -> None:
+        """Run every planning step in order; all of them draw from the one random generator, so the order is
+        part of the output."""
+        self.plan_catalog()
+        self.plan_carts()
+        self.plan_messages()
+        self.plan_cart_orders()
+        self.plan_orders()
+        self.plan_payments()
+
     # ---------------------------------------------------------------- catalog
-    def catalog(self) -> None:
+    def plan_catalog(self) -> None:
         rng = self.rng
-        self.n_oversell = max(3, self.n // 2000)
+        self.n_oversell = max(3, self.n_carts // 2000)
         self.n_sku_all = N_SKU + self.n_oversell
         usd_cents = np.round(np.exp(rng.normal(np.log(3500), 0.8, self.n_sku_all))).astype(np.int64)
         usd_cents = np.clip(usd_cents, 299, 49999)
@@ -72,8 +86,8 @@ class World(OrderPlans):
         return np.where(ts >= self.price_change_t[sku], self.price_new[sku, cur], self.price_base[sku, cur])
 
     # ---------------------------------------------------------------- carts
-    def carts(self) -> None:
-        rng, n = self.rng, self.n
+    def plan_carts(self) -> None:
+        rng, n = self.rng, self.n_carts
         weekday_weight = np.array([1.0, 0.95, 0.95, 1.0, 1.1, 1.35, 1.3])  # Mon..Sun
         days = np.arange(DAYS)
         weekday = (days + 2) % 7  # 2026-07-01 is a Wednesday
@@ -94,25 +108,25 @@ class World(OrderPlans):
         self.email_domain = self.email_num % 3
 
         # lines
-        nl = rng.choice([1, 2, 3, 4], n, p=[0.4, 0.3, 0.2, 0.1])
-        self.line_count = nl
-        L = int(nl.sum())
-        lc = np.repeat(np.arange(n), nl)
-        starts = group_starts(nl)
-        lidx = np.arange(L) - np.repeat(starts, nl)
-        gaps = np.where(lidx == 0, 0, uniform_int(rng, 20, 300, L))
-        cs = np.cumsum(gaps)
-        self.line_cart = lc
-        self.line_idx = lidx
-        self.line_sku = rng.integers(0, N_SKU, L)
-        self.line_qty = rng.choice([1, 2, 3], L, p=[0.7, 0.2, 0.1]).astype(np.int64)
-        self.line_add_t = self.t0[lc] + cs - cs[np.repeat(starts, nl)]
-        self.line_price = self.catalog_price(self.line_sku, self.cur[lc], self.line_add_t)
-        last_add = self.line_add_t[starts + nl - 1]
+        line_count = rng.choice([1, 2, 3, 4], n, p=[0.4, 0.3, 0.2, 0.1])
+        self.line_count = line_count
+        n_lines = int(line_count.sum())
+        line_cart = np.repeat(np.arange(n), line_count)
+        starts = group_starts(line_count)
+        line_idx = np.arange(n_lines) - np.repeat(starts, line_count)
+        gaps = np.where(line_idx == 0, 0, uniform_int(rng, 20, 300, n_lines))
+        cum_gaps = np.cumsum(gaps)
+        self.line_cart = line_cart
+        self.line_idx = line_idx
+        self.line_sku = rng.integers(0, N_SKU, n_lines)
+        self.line_qty = rng.choice([1, 2, 3], n_lines, p=[0.7, 0.2, 0.1]).astype(np.int64)
+        self.line_add_t = self.t0[line_cart] + cum_gaps - cum_gaps[np.repeat(starts, line_count)]
+        self.line_price = self.catalog_price(self.line_sku, self.cur[line_cart], self.line_add_t)
+        last_add = self.line_add_t[starts + line_count - 1]
         # removals: the last line of 15 % of multi-line carts
-        removes = (nl >= 2) & (rng.random(n) < 0.15)
-        self.line_removed = np.zeros(L, dtype=bool)
-        self.line_removed[(starts + nl - 1)[removes]] = True
+        removes = (line_count >= 2) & (rng.random(n) < 0.15)
+        self.line_removed = np.zeros(n_lines, dtype=bool)
+        self.line_removed[(starts + line_count - 1)[removes]] = True
         self.remove_t = np.where(removes, last_add + uniform_int(rng, 60, 600, n), NONE)
         pre_checkout = np.maximum(last_add, self.remove_t)
 
@@ -123,40 +137,40 @@ class World(OrderPlans):
         self.contact_t = self.checkout_t + uniform_int(rng, 30, 300, n)
         contact = self.stage == 2
         self.plan_converted = contact & (rng.random(n) < 0.45)
-        g1 = uniform_int(rng, 30, 900, n)
+        ship_gap = uniform_int(rng, 30, 900, n)
         near_window = self.plan_converted & (rng.random(n) < 0.02)
-        g1 = np.where(near_window, ABANDONMENT_WINDOW - 1, g1)  # 59:59 of silence, then completion
-        self.ship_t = self.contact_t + g1
+        ship_gap = np.where(near_window, ABANDONMENT_WINDOW - 1, ship_gap)  # 59:59 of silence, then completion
+        self.ship_t = self.contact_t + ship_gap
         self.pay_info_t = self.ship_t + uniform_int(rng, 30, 900, n)
         self.complete_t = self.pay_info_t + uniform_int(rng, 5, 120, n)
 
-        ab = contact & ~self.plan_converted
-        self.plan_abandoned = ab
+        abandoned = contact & ~self.plan_converted
+        self.plan_abandoned = abandoned
         point = rng.choice(3, n, p=[0.5, 0.3, 0.2])
-        self.has_ship = self.plan_converted | (ab & (point >= 1))
-        self.has_pay_info = self.plan_converted | (ab & (point >= 2))
+        self.has_ship = self.plan_converted | (abandoned & (point >= 1))
+        self.has_pay_info = self.plan_converted | (abandoned & (point >= 2))
         self.last_activity = np.where(point == 0, self.contact_t, np.where(point == 1, self.ship_t, self.pay_info_t))
-        self.abandoned_at = np.where(ab, self.last_activity + ABANDONMENT_WINDOW, INF)
+        self.abandoned_at = np.where(abandoned, self.last_activity + ABANDONMENT_WINDOW, INF)
         # 2 % of abandoned carts come back exactly when the window closes (silence == window: still abandoned)
-        self.exact_return = ab & (rng.random(n) < 0.02)
+        self.exact_return = abandoned & (rng.random(n) < 0.02)
 
     # ---------------------------------------------------------------- recovery messages
-    def messages(self) -> None:
-        rng, n = self.rng, self.n
-        ab = self.plan_abandoned
-        A = self.abandoned_at
-        has_email = ab & (rng.random(n) < 0.7)
-        has_sms = ab & (rng.random(n) < 0.3)
-        stall = ab & (rng.random(n) < 0.04)  # the flow fires late (5 h .. 30 h)
+    def plan_messages(self) -> None:
+        rng, n = self.rng, self.n_carts
+        abandoned = self.plan_abandoned
+        abandoned_at = self.abandoned_at
+        has_email = abandoned & (rng.random(n) < 0.7)
+        has_sms = abandoned & (rng.random(n) < 0.3)
+        stall = abandoned & (rng.random(n) < 0.04)  # the flow fires late (5 h .. 30 h)
         # emails at even, SMS at odd seconds after abandoned_at: the two never tie
         self.email_send = np.where(
             has_email,
-            A + 2 * np.where(stall, uniform_int(rng, 9000, 54000, n), uniform_int(rng, 900, 5400, n)),
+            abandoned_at + 2 * np.where(stall, uniform_int(rng, 9000, 54000, n), uniform_int(rng, 900, 5400, n)),
             INF,
         )
         self.sms_send = np.where(
             has_sms,
-            A + 1 + 2 * np.where(stall, uniform_int(rng, 9000, 54000, n), uniform_int(rng, 450, 3600, n)),
+            abandoned_at + 1 + 2 * np.where(stall, uniform_int(rng, 9000, 54000, n), uniform_int(rng, 450, 3600, n)),
             INF,
         )
         self.email_bounced = has_email & (rng.random(n) < 0.03)
@@ -171,17 +185,17 @@ class World(OrderPlans):
         sms_clicked = has_sms & (rng.random(n) < 0.2)
         self.sms_click = np.where(sms_clicked, self.sms_send + uniform_int(rng, 30, 20000, n), INF)
         # decoy: a browse-abandonment email with the cart's token sent before abandoned_at (never counts)
-        pre = ab & (rng.random(n) < 0.03)
+        pre = abandoned & (rng.random(n) < 0.03)
         self.pre_send = np.where(pre, self.last_activity + uniform_int(rng, 300, 3000, n), INF)
         self.pre_click = np.where(pre & (rng.random(n) < 0.5), self.pre_send + uniform_int(rng, 10, 300, n), INF)
         self.email_ok = email_ok
         self.has_sms = has_sms
 
     # ---------------------------------------------------------------- orders of carts
-    def cart_orders(self) -> None:
-        rng, n = self.rng, self.n
-        ab = self.plan_abandoned
-        A = self.abandoned_at
+    def plan_cart_orders(self) -> None:
+        rng, n = self.rng, self.n_carts
+        abandoned = self.plan_abandoned
+        abandoned_at = self.abandoned_at
         e_send = np.where(self.email_ok, self.email_send, INF)
         s_send = np.where(self.has_sms, self.sms_send, INF)
         has_post = (e_send < INF) | (s_send < INF)
@@ -192,7 +206,7 @@ class World(OrderPlans):
         first_send = np.minimum(e_send, s_send)
 
         plan = rng.choice(3, n, p=[0.78, 0.15, 0.07])  # 0 none, 1 attributed, 2 organic
-        plan = np.where(ab, plan, 0)
+        plan = np.where(abandoned, plan, 0)
         plan = np.where((plan == 1) & ~has_post, 2, plan)
         T = np.full(n, INF)
         # attributed: after the latest message's click (else send), within the attribution window
@@ -203,20 +217,20 @@ class World(OrderPlans):
         # organic: no message at all, or the order before the first message, or beyond the attribution window
         org = plan == 2
         org_none = org & ~has_post
-        t_none = A + np.where(boundary, RECOVERY_WINDOW, uniform_int(rng, 300, RECOVERY_WINDOW, n))
+        t_none = abandoned_at + np.where(boundary, RECOVERY_WINDOW, uniform_int(rng, 300, RECOVERY_WINDOW, n))
         before_first = org & has_post & (rng.random(n) < 0.5)
-        t_before = A + 60 + (rng.random(n) * np.maximum(first_send - A - 61, 1)).astype(np.int64)
-        room = np.maximum(A + RECOVERY_WINDOW - anchor - ATTRIBUTION_WINDOW, 2)
+        t_before = abandoned_at + 60 + (rng.random(n) * np.maximum(first_send - abandoned_at - 61, 1)).astype(np.int64)
+        room = np.maximum(abandoned_at + RECOVERY_WINDOW - anchor - ATTRIBUTION_WINDOW, 2)
         t_beyond = anchor + ATTRIBUTION_WINDOW + 1 + (rng.random(n) * (room - 1)).astype(np.int64)
         T = np.where(org_none, t_none, np.where(before_first, t_before, np.where(org & has_post, t_beyond, T)))
         # decoys among the unrecovered: an order after the window, a cancelled order, a test order
         r = rng.random(n)
-        none_ab = ab & (plan == 0)
-        late = none_ab & (r < 0.06)
-        cancelled = none_ab & (r >= 0.06) & (r < 0.12)
-        test = none_ab & (r >= 0.12) & (r < 0.16)
-        T = np.where(late, A + RECOVERY_WINDOW + uniform_int(rng, HOUR, 3 * DAY, n), T)
-        T = np.where(cancelled | test, A + uniform_int(rng, HOUR, 3 * DAY, n), T)
+        not_recovered = abandoned & (plan == 0)
+        late = not_recovered & (r < 0.06)
+        cancelled = not_recovered & (r >= 0.06) & (r < 0.12)
+        test = not_recovered & (r >= 0.12) & (r < 0.16)
+        T = np.where(late, abandoned_at + RECOVERY_WINDOW + uniform_int(rng, HOUR, 3 * DAY, n), T)
+        T = np.where(cancelled | test, abandoned_at + uniform_int(rng, HOUR, 3 * DAY, n), T)
         self.recovery_plan = plan
         self.recovery_channel_sms = latest_is_sms
         # converted carts order a few seconds after checkout_completed
@@ -231,7 +245,7 @@ class World(OrderPlans):
         self.cart_order_cancel = np.where(uncancelled, INF, cancel_t)
         self.cart_order_test = test
         # the completion event of a returning cart, a few seconds before its order
-        self.return_complete_t = np.where(has_order & ab, T - uniform_int(rng, 3, 31, n), INF)
+        self.return_complete_t = np.where(has_order & abandoned, T - uniform_int(rng, 3, 31, n), INF)
         self.cart_has_order = has_order
         # kind: 0 converted, 1 recovered attributed, 2 recovered organic, 3 decoy
         self.cart_order_kind = np.where(self.plan_converted, 0, np.where(attr, 1, np.where(org, 2, 3)))
