@@ -29,6 +29,7 @@ from cart_recovery.generate.world import World
 
 
 def payment_tables(world: World) -> tuple[Table, Table, Table]:
+    """shop.transactions, stripe.charges and stripe.refunds, built together: they share the Stripe ids."""
     rng, o, m = world.rng, world.orders, world.n_orders
     T = o["t"]
     stripe = np.isin(world.pay, [P_STRIPE_SALE, P_STRIPE_AUTHCAP])
@@ -220,6 +221,7 @@ def payment_tables(world: World) -> tuple[Table, Table, Table]:
 
 
 def transactions_table(world: World, tx: list[dict]) -> Table:
+    """shop.transactions from the row groups planned by payment_tables (see concat_field)."""
     o = world.orders
     kind, status, t = concat_field(tx, "kind"), concat_field(tx, "status"), concat_field(tx, "t")
     order, ref, gateway = concat_field(tx, "order"), concat_field(tx, "ref"), concat_field(tx, "gateway")

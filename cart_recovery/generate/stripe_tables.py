@@ -13,6 +13,8 @@ from cart_recovery.generate.world import World
 
 
 def stripe_tables(world: World, ch: list[dict], rf: list[dict]) -> tuple[Table, Table]:
+    """stripe.charges (one row per version) and stripe.refunds from the charge and refund row groups planned by
+    payment_tables (see concat_field); also records the kept charges and refunds for the ground truth."""
     o = world.orders
     c_order, c_id, c_t = concat_field(ch, "order"), concat_field(ch, "id"), concat_field(ch, "t")
     c_status, c_cap, c_cap_t = (
