@@ -23,6 +23,7 @@ Modules, in the order the data flows through them:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from collections.abc import Iterator
@@ -31,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from cart_recovery.generate.constants import RULES_CSV, load_slas
+from cart_recovery.generate.constants import CUTOFF, DAY, RULES_CSV, load_slas
 from cart_recovery.generate.manifest import build_manifest
 from cart_recovery.generate.messaging_tables import messaging_events_table
 from cart_recovery.generate.payment_tables import payment_tables
@@ -53,33 +54,52 @@ __all__ = ["generate"]
 
 
 def generate(
-    out_dir: Path, carts: int = 20_000, seed: int = 42, land_fx: bool = False, rules: Path = RULES_CSV
+    out_dir: Path,
+    carts: int = 20_000,
+    seed: int = 42,
+    land_fx: bool = False,
+    rules: Path = RULES_CSV,
+    as_of: dt.datetime | None = None,
 ) -> dict:
-    """Generate landing data for `carts` carts into out_dir (replacing it) and return the manifest."""
+    """Generate landing data for `carts` carts into out_dir (replacing it) and return the manifest.
+
+    The landed data ends at `as_of` (its newest event; timezone-aware, or naive UTC): every time is the plan's
+    moved by the same number of seconds, and no row lands after it. Without `as_of` the data keeps the plan's
+    fixed calendar (ending at CUTOFF), as the tests use it. When the move spans whole days the FX rates are
+    landed too (reference/fx_rates), moved by those days: the FX seed's dates would no longer match."""
     if carts < 100:
         raise ValueError("carts must be at least 100")
     out_dir = Path(out_dir)
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
-    world = World(carts, seed, load_slas(rules))
+    shift = 0 if as_of is None else _epoch_seconds(as_of) - CUTOFF
+    world = World(carts, seed, load_slas(rules), shift=shift)
     world.plan()
     land_rng = np.random.default_rng([seed, 1])
     table_stats = {}
     for full_name, table in build_tables(world):
-        table_stats[full_name] = land_table(table, out_dir, land_rng, SCHEMAS[full_name])
+        table_stats[full_name] = land_table(table, out_dir, land_rng, SCHEMAS[full_name], shift=shift)
         del table
-    if land_fx:
-        table_stats["reference.fx_rates"] = land_fx_rates(out_dir)
-    as_of = as_of_time(world)
-    world.outcomes = cart_outcomes_table(world, as_of)
-    exceptions = exceptions_table(world, as_of)
+    if land_fx or shift // DAY != 0:
+        table_stats["reference.fx_rates"] = land_fx_rates(out_dir, shift)
+    as_of_planned = as_of_time(world)
+    # the newest newsletter goes out at the cut (messaging_tables.py): the data ends exactly where asked
+    assert as_of_planned == CUTOFF, (as_of_planned, CUTOFF)
+    world.outcomes = cart_outcomes_table(world, as_of_planned)
+    exceptions = exceptions_table(world, as_of_planned)
     (out_dir / "manifest").mkdir()
     pq.write_table(world.outcomes, out_dir / "manifest" / "cart_outcomes.parquet", compression="zstd")
     pq.write_table(exceptions, out_dir / "manifest" / "exceptions.parquet", compression="zstd")
-    manifest = build_manifest(world, seed, as_of, table_stats, exceptions)
+    manifest = build_manifest(world, seed, as_of_planned, table_stats, exceptions)
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
+
+
+def _epoch_seconds(moment: dt.datetime) -> int:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return int(moment.timestamp())
 
 
 def build_tables(world: World) -> Iterator[tuple[str, Table]]:

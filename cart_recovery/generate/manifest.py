@@ -40,9 +40,9 @@ def build_manifest(world: World, seed: int, as_of: int, table_stats: dict, excep
     return {
         "seed": seed,
         "carts": world.n_carts,
-        "start": _iso_utc(START),
-        "cutoff": _iso_utc(CUTOFF),
-        "as_of": _iso_utc(as_of),
+        "start": _iso_utc(START + world.shift),
+        "cutoff": _iso_utc(CUTOFF + world.shift),
+        "as_of": _iso_utc(as_of + world.shift),
         "parameters": {
             "abandonment_window_minutes": ABANDONMENT_WINDOW // 60,
             "recovery_window_days": RECOVERY_WINDOW // DAY,

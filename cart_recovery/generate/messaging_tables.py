@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from cart_recovery.generate.arrays import iso_with_offset, labels, prefixed, sql_array, uniform_int
+from cart_recovery.generate.arrays import labels, prefixed, sql_array, uniform_int
 from cart_recovery.generate.constants import CUTOFF, DAY, DAYS, INF, OFFSET_MINUTES, START
 from cart_recovery.generate.raw_table import Table
 from cart_recovery.generate.rejects import add_rejects
@@ -52,6 +52,9 @@ def messaging_events_table(world: World) -> Table:
     k_news = n // 2
     news_cust = rng.integers(0, max(1, n // 3), k_news)
     news_t = START + uniform_int(rng, 0, DAYS * DAY, k_news)
+    # the newest newsletter goes out at the cut, so the data's as-of is the cut itself (the as-of that
+    # generate(as_of=...) asks for) rather than wherever the last random event happened to fall
+    news_t[np.argmax(news_t)] = CUTOFF
     world.newsletter_max_t = int(news_t.max())
     news_metric = np.where(rng.random(k_news) < 0.8, 0, np.where(rng.random(k_news) < 0.5, 1, 2))
     k = len(t)
@@ -70,7 +73,7 @@ def messaging_events_table(world: World) -> Table:
         "cart_token": pa.concat_arrays([cart_tokens, pa.nulls(k_news, pa.string())]).take(pa.array(srt)),
         "flow_name": labels(flows, np.concatenate([flow, np.full(k_news, 3)])[srt]),
         "message_id": pa.concat_arrays([msg_id, news_msg]).take(pa.array(srt)),
-        "datetime": iso_with_offset(all_t[srt], tz[srt]),
+        "datetime": world.iso(all_t[srt], tz[srt]),
     }
     cols["event_id"] = prefixed("kl_", np.arange(k + k_news) + 1, 12)
     table = Table("messaging", "events", cols, all_t[srt], np.ones(k + k_news, dtype=bool), ("event_id",))

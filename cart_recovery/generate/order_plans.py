@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cart_recovery.generate.arrays import group_starts, uniform_int, usd_value_e10
+from cart_recovery.generate.arrays import group_starts, uniform_int
 from cart_recovery.generate.constants import (
     CUR_DIGITS,
     CUR_WEIGHTS,
@@ -115,6 +115,13 @@ class OrderPlans:
         keep = ~self.line_removed & (cart_pos[self.line_cart] >= 0)
         l_order = cart_pos[self.line_cart[keep]]
         l_sku, l_qty, l_price = self.line_sku[keep], self.line_qty[keep], self.line_price[keep]
+        # Half of the cart lines whose catalog price changed between the cart and the order are re-priced by the
+        # storefront: the order line carries the new catalog price while the cart showed the old one (price
+        # drift that only the cart price reveals).
+        l_catalog = self.catalog_price(l_sku, self.cur[self.line_cart[keep]], o["t"][l_order])
+        repriced = (l_catalog != l_price) & (self.extra_rng.random(len(l_price)) < 0.5)
+        l_price = np.where(repriced, l_catalog, l_price)
+        self.repriced_lines = int(repriced.sum())
         other_pos = np.nonzero(o["kind"] == 4)[0]
         other_n = rng.choice([1, 2, 3], len(other_pos), p=[0.6, 0.3, 0.1])
         ol_order = np.repeat(other_pos, other_n)
@@ -204,7 +211,7 @@ class OrderPlans:
         self.charge_minor = np.where(
             inj["mismatch"] & ~self.mismatch_currency, np.maximum(o["total"] + delta, 1), o["total"]
         )
-        usd_cents = (usd_value_e10(o["total"], o["cur"], T) // 10**8).astype(np.int64)
+        usd_cents = (self.usd_value_e10(o["total"], o["cur"], T) // 10**8).astype(np.int64)
         self.charge_minor = np.where(self.mismatch_currency, np.maximum(usd_cents, 1), self.charge_minor)
         self.charge_cur = np.where(self.mismatch_currency, 0, o["cur"])
         self.dup_t = np.where(inj["dup"], self.pay_t + uniform_int(rng, 60, 600, m), INF)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cart_recovery.generate.arrays import concat_field, iso_with_offset, labels, major_decimal, stripe_ids, uniform_int
+from cart_recovery.generate.arrays import concat_field, labels, major_decimal, stripe_ids, uniform_int
 from cart_recovery.generate.constants import (
     CURRENCIES,
     CUTOFF,
@@ -243,7 +243,7 @@ def transactions_table(world: World, tx: list[dict]) -> Table:
         "currency": labels(CURRENCIES, cur),
         "gateway": labels(GATEWAYS, gateway),
         "gateway_reference": stripe_ids(ref, kind == 4),
-        "created_at": iso_with_offset(t, o["off"][order]),
+        "created_at": world.iso(t, o["off"][order]),
     }
     table = Table("shop", "transactions", cols, t, np.ones(k, dtype=bool), ("transaction_id",))
     add_rejects(

@@ -10,8 +10,13 @@ from cart_recovery.generate.constants import INVALID_TIMESTAMPS, REJECT_RATE, UN
 from cart_recovery.generate.raw_table import Table
 
 
-def add_rejects(rng: np.random.Generator, table: Table, reasons: dict[str, str], fresh_key: tuple | None) -> None:
-    """Append junk copies of good rows, each breaking exactly one rule, with a fresh (or null) key."""
+def add_rejects(
+    rng: np.random.Generator, table: Table, reasons: dict[str, str | tuple[str, ...]], fresh_key: tuple | None
+) -> None:
+    """Append junk copies of good rows, each breaking exactly one rule, with a fresh (or null) key.
+
+    `null_key` may name several key columns: its rows then take turns at which one is null, and a row whose
+    first key column is present gets a fresh value there (e.g. a cart event with its id but no cart_token)."""
     n_rows = len(table.event_time)
     for reason, column in reasons.items():
         count = max(2, int(n_rows * REJECT_RATE / len(reasons)))
@@ -25,7 +30,15 @@ def add_rejects(rng: np.random.Generator, table: Table, reasons: dict[str, str],
             else:
                 cols[key] = _fresh_keys(fresh_key, reason, count)
         if reason == "null_key":
-            cols[column] = pa.nulls(count, _arrow_type(table.columns[column]))
+            names = (column,) if isinstance(column, str) else column
+            turn = np.arange(count) % len(names)
+            for i, name in enumerate(names):
+                typ = _arrow_type(table.columns[name])
+                cols[name] = pa.compute.if_else(pa.array(turn == i), pa.nulls(count, typ), _as_arrow(cols[name], typ))
+            if len(names) > 1 and fresh_key is not None:
+                typ = _arrow_type(table.columns[key])
+                fresh = _as_arrow(_fresh_keys(fresh_key, reason, count), typ)
+                cols[key] = pa.compute.if_else(pa.array(turn != 0), fresh, _as_arrow(cols[key], typ))
         elif reason == "invalid_timestamp":
             bad = labels(INVALID_TIMESTAMPS, np.arange(count) % len(INVALID_TIMESTAMPS))
             cols[column] = pa.compute.if_else(pa.array(np.arange(count) % 7 == 6), pa.nulls(count, pa.string()), bad)
@@ -64,9 +77,14 @@ def _arrow_type(col) -> pa.DataType:
     return pa.array(np.asarray(col)[:1]).type
 
 
+def _as_arrow(col, typ: pa.DataType) -> pa.Array:
+    return col.cast(typ) if isinstance(col, pa.Array | pa.ChunkedArray) else pa.array(np.asarray(col), typ)
+
+
 def _fresh_keys(fresh: tuple, reason: str, count: int) -> np.ndarray:
     kind, base = fresh
-    offset = {"invalid_timestamp": 0, "unknown_currency": 1, "negative_quantity": 2}[reason] * 10_000_000
+    offset = {"invalid_timestamp": 0, "unknown_currency": 1, "negative_quantity": 2, "null_key": 3}[reason]
+    offset *= 10_000_000
     seq = np.arange(count) + offset
     if kind == "int":
         return base + seq

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from cart_recovery.generate.arrays import iso_with_offset, labels, major_decimal, masked_decimal, prefixed, uniform_int
+from cart_recovery.generate.arrays import labels, major_decimal, masked_decimal, prefixed, uniform_int
 from cart_recovery.generate.constants import (
     CURRENCIES,
     CUTOFF,
@@ -87,7 +87,7 @@ def cart_events_table(world: World) -> Table:
         "event_id": prefixed("ev_", np.arange(k) + 1, 12),
         "cart_token": world.token.take(pa.array(cart)),
         "event_name": labels(names, name),
-        "occurred_at": iso_with_offset(t, world.off[cart]),
+        "occurred_at": world.iso(t, world.off[cart]),
         "customer_id": pa.array(world.customer_id[cart], mask=world.customer_id[cart] < 0),
         "email": email,
         "sku": pa.compute.if_else(
@@ -102,7 +102,7 @@ def cart_events_table(world: World) -> Table:
         world.rng,
         table,
         {
-            "null_key": "event_id",
+            "null_key": ("event_id", "cart_token"),
             "invalid_timestamp": "occurred_at",
             "unknown_currency": "currency",
             "negative_quantity": "quantity",
@@ -167,14 +167,14 @@ def orders_table(world: World) -> Table:
     email = world.emails(ci)
     email = pa.compute.if_else(pa.array(has_cart), email, pa.nulls(k, pa.string()))
     off = o["off"][idx]
-    cancel_iso = iso_with_offset(np.where(cancelled, vt, T[idx]), off)
+    cancel_iso = world.iso(np.where(cancelled, vt, T[idx]), off)
     cols = {
         "order_id": o["id"][idx],
         "cart_token": pa.compute.if_else(pa.array(has_cart), world.token.take(pa.array(ci)), pa.nulls(k, pa.string())),
         "customer_id": pa.array(o["customer"][idx], mask=o["customer"][idx] < 0),
         "email": email,
-        "created_at": iso_with_offset(T[idx], off),
-        "updated_at": iso_with_offset(vt, off),
+        "created_at": world.iso(T[idx], off),
+        "updated_at": world.iso(vt, off),
         "cancelled_at": pa.compute.if_else(pa.array(cancelled), cancel_iso, pa.nulls(k, pa.string())),
         "financial_status": labels(statuses, st),
         "total_price": major_decimal(o["total"][idx], o["cur"][idx]),
@@ -231,7 +231,7 @@ def fulfillments_table(world: World) -> Table:
         "fulfillment_id": 4_400_000_000 + np.arange(k) * 5 + 2,
         "order_id": o["id"][order],
         "status": labels(("success", "cancelled"), status),
-        "created_at": iso_with_offset(t, o["off"][order]),
+        "created_at": world.iso(t, o["off"][order]),
     }
     table = Table("shop", "fulfillments", cols, t, np.ones(k, dtype=bool), ("fulfillment_id",))
     add_rejects(
@@ -293,7 +293,7 @@ def inventory_movements_table(world: World) -> Table:
         "quantity_delta": delta.astype(np.int32),
         "reason": labels(("restock", "sale", "adjustment", "return"), reason),
         "order_id": pa.array(o["id"][np.maximum(order, 0)], mask=order < 0),
-        "occurred_at": iso_with_offset(t, off),
+        "occurred_at": world.iso(t, off),
     }
     table = Table("shop", "inventory_movements", cols, t, np.ones(k, dtype=bool), ("movement_id",))
     add_rejects(
@@ -320,7 +320,7 @@ def product_prices_table(world: World) -> Table:
         "sku": labels(world.sku_names, sku),
         "price": major_decimal(price, cur),
         "currency": labels(CURRENCIES, cur),
-        "valid_from": iso_with_offset(t, np.full(k, 4)),
+        "valid_from": world.iso(t, np.full(k, 4)),
     }
     table = Table("shop", "product_prices", cols, t, np.ones(k, dtype=bool), ("sku", "currency", "valid_from"))
     add_rejects(

@@ -107,7 +107,7 @@ def stripe_tables(world: World, ch: list[dict], rf: list[dict]) -> tuple[Table, 
         "currency": labels(tuple(c.lower() for c in CURRENCIES), c_cur[ci]),
         "status": labels(("succeeded", "pending", "failed"), c_status[ci]),
         "captured": vcap,
-        "created": c_t[ci],
+        "created": world.landed(c_t[ci]),
         "failure_code": pa.compute.if_else(
             pa.array(c_fail[ci]),
             labels(("card_declined", "insufficient_funds", "expired_card"), np.arange(k) % 3),
@@ -130,7 +130,7 @@ def stripe_tables(world: World, ch: list[dict], rf: list[dict]) -> tuple[Table, 
             pa.array(["requested_by_customer"] * kr),
             pa.nulls(kr, pa.string()),
         ),
-        "created": r_t,
+        "created": world.landed(r_t),
     }
     refunds = Table("stripe", "refunds", rcols, r_t, np.ones(kr, dtype=bool), ("id",))
     add_rejects(world.rng, refunds, {"null_key": "id", "unknown_currency": "currency"}, ("re_x", 14))

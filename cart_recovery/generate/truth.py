@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from cart_recovery.generate.arrays import decimal_array, labels, stripe_ids, usd_value_e10
+from cart_recovery.generate.arrays import decimal_array, labels, stripe_ids
 from cart_recovery.generate.constants import CUR_DIGITS, CUTOFF, HIGH_VALUE_CART_USD, INF, NONE, START
 from cart_recovery.generate.world import World
 
@@ -62,10 +62,10 @@ def cart_outcomes_table(world: World, as_of: int) -> pa.Table:
     lines = np.arange(len(world.line_cart))
     line_minor, line_cur = world.line_qty * world.line_price, world.cur[world.line_cart]
     add_kept = kept(world.line_add_t)
-    v_add = np.where(add_kept, usd_value_e10(line_minor, line_cur, np.minimum(world.line_add_t, CUTOFF)), 0)
+    v_add = np.where(add_kept, world.usd_value_e10(line_minor, line_cur, np.minimum(world.line_add_t, CUTOFF)), 0)
     rem_t = world.remove_t[world.line_cart]
     rem_kept = world.line_removed & (rem_t <= CUTOFF)
-    v_rem = np.where(rem_kept, usd_value_e10(line_minor, line_cur, np.where(rem_kept, rem_t, START)), 0)
+    v_rem = np.where(rem_kept, world.usd_value_e10(line_minor, line_cur, np.where(rem_kept, rem_t, START)), 0)
     np.add.at(value, world.line_cart[lines], v_add - v_rem)
     world.cart_value_usd_e10 = value
     return pa.table(
@@ -75,7 +75,7 @@ def cart_outcomes_table(world: World, as_of: int) -> pa.Table:
             "channel": pa.array(channel, pa.string()),
             "recovered_order_id": pa.array(order_id, mask=order_id < 0),
             "abandoned_at": pa.array(
-                np.where(abandoned, world.abandoned_at, 0).astype("datetime64[s]"), mask=~abandoned
+                world.landed(np.where(abandoned, world.abandoned_at, 0)).astype("datetime64[s]"), mask=~abandoned
             ),
             "cart_value_usd": decimal_array(value, scale=10, precision=38),
         }
@@ -198,25 +198,37 @@ def exceptions_table(world: World, as_of: int) -> pa.Table:
     np.minimum.at(first_ful, fu["order"][ok_f], fu["t"][ok_f])
     emit("fulfillment_delayed", "order", o["id"], T, live & (first_pay < INF), first_ful)
 
-    # price_drift: a recovered order's line whose cart price differs from the catalog price at order time
+    # price_drift: a recovered order with a SKU that was in the cart whose cart price (that of the cart's latest
+    # add of the SKU; every add precedes abandonment) differs from the catalog price in the cart's currency at
+    # order time; SKUs the cart never held are not judged
     outcomes = world.outcomes
     rec_order = np.zeros(m, dtype=bool)
     rec_ids = outcomes.column("recovered_order_id").drop_null().to_numpy()
     rec_order[np.searchsorted(o["id"], rec_ids)] = True
-    ol = world.order_lines
-    cat_price = world.catalog_price(ol["sku"], o["cur"][ol["order"]], T[ol["order"]])
-    drift_line = rec_order[ol["order"]] & (ol["price"] != cat_price)
-    drift = np.bincount(ol["order"][drift_line], minlength=m) > 0
+    drift = np.bincount(_cart_price_drift(world, rec_order), minlength=m) > 0
     emit("price_drift", "order", o["id"], T, drift, np.full(m, INF))
 
-    # recovery_stalled: abandoned cart worth >= threshold with no recovery message within the SLA
+    # recovery_stalled: abandoned cart worth >= threshold with no recovery message within the SLA; resolved by
+    # its first recovery message or by its recovery, whichever comes first
     abandoned = world.plan_abandoned & (world.abandoned_at <= as_of)
     msgs = world.kept_msgs
     received = np.isin(msgs["metric"], [0, 4]) & (msgs["t"] > world.abandoned_at[msgs["cart"]])
     first_msg = np.full(world.n_carts, INF)
     np.minimum.at(first_msg, msgs["cart"][received], msgs["t"][received])
+    recovered_at = np.where(
+        outcomes.column("recovered_order_id").is_valid().to_numpy(zero_copy_only=False),
+        T[np.maximum(world.cart_order_pos, 0)],
+        INF,
+    )
     high = world.cart_value_usd_e10 >= HIGH_VALUE_CART_USD * 10**10
-    emit("recovery_stalled", "cart", world.token, world.abandoned_at, abandoned & high, first_msg)
+    emit(
+        "recovery_stalled",
+        "cart",
+        world.token,
+        world.abandoned_at,
+        abandoned & high,
+        np.minimum(first_msg, recovered_at),
+    )
 
     # recovered_payment_failed: a recovered order whose Stripe attempts all failed
     attempts = np.bincount(c_order[linked], minlength=m)
@@ -235,9 +247,34 @@ def exceptions_table(world: World, as_of: int) -> pa.Table:
             "exception_type": labels(types, np.repeat(np.arange(len(out)), sizes)),
             "entity_type": labels([row[1] for row in out], np.repeat(np.arange(len(out)), sizes)),
             "entity_id": pa.concat_arrays([row[2] for row in out]),
-            "clock_start_at": pa.array(np.concatenate([row[3] for row in out]).astype("datetime64[s]")),
-            "due_at": pa.array(np.concatenate([row[4] for row in out]).astype("datetime64[s]")),
+            "clock_start_at": pa.array(world.landed(np.concatenate([row[3] for row in out])).astype("datetime64[s]")),
+            "due_at": pa.array(world.landed(np.concatenate([row[4] for row in out])).astype("datetime64[s]")),
             "status": labels(("open", "resolved"), resolved.astype(np.int64)),
-            "resolved_at": pa.array(np.where(resolved, resolve, 0).astype("datetime64[s]"), mask=~resolved),
+            "resolved_at": pa.array(
+                world.landed(np.where(resolved, resolve, 0)).astype("datetime64[s]"), mask=~resolved
+            ),
         }
     )
+
+
+def _cart_price_drift(world: World, order_mask: np.ndarray) -> np.ndarray:
+    """The orders (positions, one per drifted SKU) among `order_mask` with a SKU whose cart price differs from the
+    catalog price at order time (docs/definitions.md, price_drift)."""
+    o, ol = world.orders, world.order_lines
+    n_sku = world.n_sku_all
+    # the cart price of each (cart, SKU): the price of the cart's latest add of that SKU
+    latest = np.lexsort((world.line_add_t, world.line_sku, world.line_cart))
+    pair = world.line_cart[latest] * n_sku + world.line_sku[latest]
+    last_of_pair = np.append(pair[1:] != pair[:-1], True)
+    pairs, prices = pair[last_of_pair], world.line_price[latest][last_of_pair]
+    lines = order_mask[ol["order"]] & (o["cart"][ol["order"]] >= 0)
+    line_order, line_sku = ol["order"][lines], ol["sku"][lines]
+    line_cart = o["cart"][line_order]
+    wanted = line_cart * n_sku + line_sku
+    at = np.minimum(np.searchsorted(pairs, wanted), len(pairs) - 1)
+    in_cart = pairs[at] == wanted
+    cart_cur = world.cur[line_cart]
+    catalog = world.catalog_price(line_sku, cart_cur, o["t"][line_order])
+    drifted = in_cart & (prices[at] != catalog)
+    # one entry per drifted (order, SKU): an order holding a SKU on two lines counts it once
+    return np.unique(line_order[drifted] * n_sku + line_sku[drifted]) // n_sku

@@ -11,7 +11,14 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from cart_recovery.generate.arrays import group_starts, hex_tokens, sql_array, uniform_int
+from cart_recovery.generate.arrays import (
+    group_starts,
+    hex_tokens,
+    iso_with_offset,
+    sql_array,
+    uniform_int,
+    usd_value_e10,
+)
 from cart_recovery.generate.constants import (
     ABANDONMENT_WINDOW,
     ATTRIBUTION_WINDOW,
@@ -37,11 +44,28 @@ from cart_recovery.generate.order_plans import OrderPlans
 class World(OrderPlans):
     """The synthetic shop's planned future (~120 days from START); nothing is cut at CUTOFF yet."""
 
-    def __init__(self, carts: int, seed: int, slas: dict[str, int]):
+    def __init__(self, carts: int, seed: int, slas: dict[str, int], shift: int = 0):
         self.n_carts = carts
         self.rng = np.random.default_rng(seed)
+        # a generator of its own for what was added to the plan later, so the draws above stay as they were
+        self.extra_rng = np.random.default_rng([seed, 2])
         self.seed = seed
         self.sla = {k: v * HOUR for k, v in slas.items()}
+        # The plan runs on a fixed calendar (START .. CUTOFF); `shift` seconds move every time written out, so
+        # that the landed data ends at the requested as-of (generate(as_of=...)). 0 keeps the fixed calendar.
+        self.shift = shift
+
+    def iso(self, ts: np.ndarray, off: np.ndarray) -> pa.Array:
+        """Planned times as landed ISO-8601 text with each row's UTC offset."""
+        return iso_with_offset(np.asarray(ts, dtype=np.int64) + self.shift, off)
+
+    def landed(self, ts: np.ndarray) -> np.ndarray:
+        """Planned times as landed epoch seconds."""
+        return np.asarray(ts, dtype=np.int64) + self.shift
+
+    def usd_value_e10(self, minor: np.ndarray, cur: np.ndarray, ts: np.ndarray) -> np.ndarray:
+        """USD value * 1e10 at the FX rate of the landed date of the planned time ts."""
+        return usd_value_e10(minor, cur, ts, self.shift)
 
     def plan(self) -> None:
         """Run every planning step in order; all of them draw from the one random generator, so the order is

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -10,39 +11,53 @@ import pyarrow.parquet as pq
 
 from cart_recovery import fx
 from cart_recovery.generate.arrays import uniform_int
-from cart_recovery.generate.constants import DAY, HOUR, REDELIVERY_RATE, START
+from cart_recovery.generate.constants import CUTOFF, DAY, HOUR, REDELIVERY_RATE, START
 from cart_recovery.generate.raw_table import Table
 
+#: The newest rows land this long after the cut (the as-of), so nothing is stamped later than generation time.
+LANDING_LAG_SECONDS = 5
+US = 1_000_000
 
-def _loaded_at(t: np.ndarray) -> np.ndarray:
-    """Daily batches: rows land the next day between 02:00 and 03:00 UTC, in the order they happened (so the
-    newest version of a row is also the newest landed one)."""
+
+def _loaded_at_us(t: np.ndarray) -> np.ndarray:
+    """When each planned row lands, in microseconds of the plan's calendar: daily batches (the next day between
+    02:00 and 03:00 UTC, in the order the rows happened), except that no batch lands after the cut; rows whose
+    batch would, stream in just before it (each 1/60 of its age before the cut + LANDING_LAG_SECONDS). Both are
+    non-decreasing in t, so their minimum is too: the newest version of a row is also the newest landed one."""
+    t = np.asarray(t, dtype=np.int64)
     day_end = (t // DAY + 1) * DAY
-    return day_end + 2 * HOUR + (t % DAY) * HOUR // DAY
+    batch = (day_end + 2 * HOUR + (t % DAY) * HOUR // DAY) * US
+    streamed = (CUTOFF + LANDING_LAG_SECONDS) * US - (CUTOFF - t) * US // 60
+    return np.minimum(batch, streamed)
 
 
-def land_table(table: Table, out: Path, rng: np.random.Generator, schema: pa.Schema) -> dict:
+def land_table(table: Table, out: Path, rng: np.random.Generator, schema: pa.Schema, shift: int = 0) -> dict:
+    """Land one raw table as weekly part files; `shift` seconds move every `_loaded_at` onto the landed calendar
+    (World.shift)."""
     good = pa.table({name: _as_arrow(col, schema.field(name).type) for name, col in table.columns.items()})
     n_good = good.num_rows
-    loaded = _loaded_at(table.event_time)
-    # redeliveries: the newest version of 2 % of keys lands again, in a later batch file, 1-3 weeks later
+    loaded = _loaded_at_us(table.event_time)
+    # redeliveries: the newest version of 2 % of keys lands again, in a later batch file, 1-3 weeks later (those
+    # due after the cut have not happened yet)
     redeliver = np.nonzero(table.is_final & (rng.random(n_good) < REDELIVERY_RATE))[0]
-    parts = [good]
-    loaded_parts = [loaded]
-    parts.append(good.take(pa.array(redeliver)))
-    loaded_parts.append(loaded[redeliver] + uniform_int(rng, 7 * DAY, 21 * DAY, len(redeliver)))
+    redelivered_at = loaded[redeliver] + uniform_int(rng, 7 * DAY, 21 * DAY, len(redeliver)) * US
+    due = redelivered_at <= (CUTOFF + LANDING_LAG_SECONDS) * US
+    redeliver, redelivered_at = redeliver[due], redelivered_at[due]
+    parts = [good, good.take(pa.array(redeliver))]
+    loaded_parts = [loaded, redelivered_at]
     rejected_counts = {}
     for reason, cols in table.rejected.items():
         rej = pa.table({name: _as_arrow(cols[name], schema.field(name).type) for name in table.columns})
         parts.append(rej)
-        loaded_parts.append(_loaded_at(table.rejected_time[reason]))
+        loaded_parts.append(_loaded_at_us(table.rejected_time[reason]))
         rejected_counts[reason] = rej.num_rows
     rows = pa.concat_tables(parts)
     loaded_all = np.concatenate(loaded_parts)
-    rows = rows.append_column("_loaded_at", pa.array(loaded_all.astype("datetime64[s]").astype("datetime64[us]")))
     order = np.argsort(loaded_all, kind="stable")
+    loaded_all = loaded_all[order]
     rows = rows.take(pa.array(order))
-    week = (loaded_all[order] - START) // (7 * DAY)
+    rows = rows.append_column("_loaded_at", pa.array((loaded_all + shift * US).astype("datetime64[us]")))
+    week = (loaded_all // US - START) // (7 * DAY)
     folder = out / table.system / table.name
     folder.mkdir(parents=True, exist_ok=True)
     bounds = np.flatnonzero(np.diff(week)) + 1
@@ -69,14 +84,27 @@ def _as_arrow(col, typ: pa.DataType) -> pa.Array:
     return pa.array(col, typ)
 
 
-def land_fx_rates(out_dir: Path) -> dict:
-    rows = fx.fx_rows()
+def land_fx_rates(out_dir: Path, shift: int = 0) -> dict:
+    """Land the FX seed's rates as reference/fx_rates, moved by the whole days of `shift` (the rates the plan
+    converts with, see arrays.fx_rate_to_usd_e8), up to the cut's date: a rate is published the day after its
+    date at 01:00 UTC, or at the cut for the latest ones."""
+    day_shift = dt.timedelta(days=shift // DAY)
+    cut = dt.datetime.fromtimestamp(CUTOFF + shift, dt.UTC)
+    rows = [
+        (dt.date.fromisoformat(day) + day_shift, currency, rate)
+        for day, currency, rate in fx.fx_rows()
+        if dt.date.fromisoformat(day) + day_shift <= cut.date()
+    ]
+    published = [
+        min(dt.datetime.combine(day, dt.time(1), dt.UTC) + dt.timedelta(days=1), cut).replace(tzinfo=None)
+        for day, _, _ in rows
+    ]
     table = pa.table(
         {
-            "rate_date": pa.array([r[0] for r in rows]).cast(pa.date32()),
+            "rate_date": pa.array([r[0] for r in rows], pa.date32()),
             "currency": pa.array([r[1] for r in rows], pa.string()),
             "rate_to_usd": pa.array([r[2] for r in rows]).cast(pa.decimal128(18, 8)),
-            "_loaded_at": pa.array(np.full(len(rows), START - DAY).astype("datetime64[s]").astype("datetime64[us]")),
+            "_loaded_at": pa.array(published, pa.timestamp("us")),
         }
     )
     folder = out_dir / "reference" / "fx_rates"

@@ -6,6 +6,7 @@ recomputed from the written Parquet files with SQL that applies the SPEC's rules
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from pathlib import Path
@@ -91,7 +92,7 @@ ENUMS = {
 
 # SPEC §3 "Settled details": what makes a row unusable, per table (key columns, text timestamps, currency, quantity)
 KEYS = {
-    "shop/cart_events": ["event_id"],
+    "shop/cart_events": ["event_id", "cart_token"],  # an event without its cart cannot be used
     "shop/orders": ["order_id"],
     "shop/order_lines": ["order_id", "line_number"],
     "shop/transactions": ["transaction_id"],
@@ -473,8 +474,98 @@ def test_manifest_is_json_with_its_files(landing):
 def test_land_fx_writes_reference_rates(tmp_path, con):
     m = generate(tmp_path / "raw", carts=300, seed=3, land_fx=True)
     rows = con.execute(
-        f"select count(*), count(distinct currency), min(rate_date), max(rate_date) "
+        f"select count(*), count(distinct currency), min(rate_date), max(rate_date), max(_loaded_at) "
         f"from read_parquet('{tmp_path}/raw/reference/fx_rates/*.parquet')"
     ).fetchone()
-    assert rows[0] == m["tables"]["reference.fx_rates"]["landed_rows"] == fx.FX_DAYS * len(fx.CURRENCIES)
+    # the seed's rates from its first day up to the day of the data's as-of, never a rate of a later day
+    as_of = dt.datetime.fromisoformat(m["as_of"].replace("Z", "+00:00")).replace(tzinfo=None)
+    days = (as_of.date() - fx.FX_START).days + 1
+    assert rows[0] == m["tables"]["reference.fx_rates"]["landed_rows"] == days * len(fx.CURRENCIES)
     assert rows[1] == len(fx.CURRENCIES)
+    assert (rows[2], rows[3]) == (fx.FX_START, as_of.date())
+    assert rows[4] <= as_of
+
+
+AS_OF = dt.datetime(2027, 3, 14, 15, 9, 26, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def moved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, Path, dict]:
+    """One seed generated twice: on the fixed calendar and ending at AS_OF (138 days and 15 h later)."""
+    root = tmp_path_factory.mktemp("moved")
+    fixed = generate(root / "fixed", carts=CARTS, seed=5)
+    later = generate(root / "later", carts=CARTS, seed=5, as_of=AS_OF)
+    return root / "fixed", fixed, root / "later", later
+
+
+def test_as_of_moves_the_whole_data_set_to_end_there(moved, con):
+    fixed_dir, fixed, later_dir, later = moved
+    shift = AS_OF - dt.datetime.fromisoformat(fixed["as_of"].replace("Z", "+00:00"))
+    assert later["as_of"] == "2027-03-14T15:09:26Z"
+    # the newest event of the landed data is the as-of itself, and nothing landed after it (+ the landing lag)
+    newest = max(
+        con.execute(f"select max(try_cast({column} as timestamptz)) from {files(later_dir, table)}").fetchone()[0]
+        for table, columns in TIMESTAMP_COLUMNS.items()
+        for column in columns
+    )
+    assert newest == AS_OF
+    loaded = con.execute(f"select max(_loaded_at) from read_parquet('{later_dir}/*/*/*.parquet')").fetchone()[0]
+    assert AS_OF.replace(tzinfo=None) <= loaded <= AS_OF.replace(tzinfo=None) + dt.timedelta(seconds=5)
+    # every time moved by the same amount: the same carts have the same outcomes, abandoned that much later
+    pairs = con.execute(
+        f"""
+        select count(*), count(*) filter (where f.outcome = l.outcome and f.abandoned_at is not distinct from
+            l.abandoned_at - to_microseconds({int(shift.total_seconds() * 1e6)}))
+        from read_parquet('{fixed_dir}/manifest/cart_outcomes.parquet') as f
+        join read_parquet('{later_dir}/manifest/cart_outcomes.parquet') as l using (cart_token)
+        """
+    ).fetchone()
+    assert pairs == (CARTS, CARTS)
+    # the FX seed's dates no longer fit: the rates are landed, moved by the whole days of the shift
+    first, last = con.execute(
+        f"select min(rate_date), max(rate_date) from read_parquet('{later_dir}/reference/fx_rates/*.parquet')"
+    ).fetchone()
+    assert first == fx.FX_START + dt.timedelta(days=shift.days)
+    assert last == AS_OF.date()
+
+
+def test_cart_price_drift_is_injected_where_only_the_cart_price_shows_it(tmp_path, con):
+    """Some recovered orders carry the new catalog price on their lines while the cart showed the old one: the
+    ground truth raises price_drift for them, which comparing the order line with the catalog would miss."""
+    raw = tmp_path / "raw"
+    generate(raw, carts=CARTS, seed=11)
+    drifted = {
+        row[0]
+        for row in con.execute(
+            f"select entity_id from read_parquet('{raw}/manifest/exceptions.parquet') "
+            "where exception_type = 'price_drift'"
+        ).fetchall()
+    }
+    line_off_catalog = {
+        row[0]
+        for row in con.execute(
+            f"""
+            with prices as (
+                select sku, upper(trim(currency)) as currency, price, try_cast(valid_from as timestamptz) as valid_from
+                from {files(raw, "shop/product_prices")}
+            ),
+            orders as (
+                select distinct on (order_id) order_id, upper(trim(currency)) as currency,
+                    try_cast(created_at as timestamptz) as created_at
+                from {files(raw, "shop/orders")} order by order_id, updated_at desc
+            ),
+            lines as (
+                select o.order_id, l.sku, l.unit_price, o.currency, o.created_at
+                from {files(raw, "shop/order_lines")} as l join orders as o using (order_id)
+            ),
+            priced as (
+                select lines.*, arg_max(prices.price, prices.valid_from) as catalog
+                from lines join prices on lines.sku = prices.sku and lines.currency = prices.currency
+                    and prices.valid_from <= lines.created_at
+                group by all
+            )
+            select cast(order_id as varchar) from priced where unit_price <> catalog
+            """
+        ).fetchall()
+    }
+    assert drifted - line_off_catalog, "some drift shows only against the cart price"
