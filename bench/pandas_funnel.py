@@ -51,6 +51,7 @@ FUNNEL_COLUMNS = [
     "funnel_row_id",
     "cohort_date",
     "channel",
+    "currency",
     "reporting_currency",
     "carts",
     "checkouts_started",
@@ -230,10 +231,12 @@ def stage_cart_events(raw_dir: Path, currencies: pd.DataFrame) -> tuple[pd.DataF
         ["event_id", "cart_token", "event_name", "occurred_at", "quantity", "currency", "_loaded_at"],
     )
     occurred = utc_micros(raw["occurred_at"])
+    code = known_currency(raw["currency"], currencies)
     usable = (
         present(raw["event_id"])
+        & present(raw["cart_token"])
         & (occurred != NAT)
-        & present(known_currency(raw["currency"], currencies))
+        & present(code)
         & ~(raw["quantity"] < 0).fillna(False).to_numpy(dtype=bool)
     )
     events = pd.DataFrame(
@@ -242,6 +245,7 @@ def stage_cart_events(raw_dir: Path, currencies: pd.DataFrame) -> tuple[pd.DataF
             "cart_token": raw["cart_token"][usable],
             "event_name": trimmed(raw["event_name"][usable]).str.lower().astype("category"),
             "occurred_at": occurred[usable],
+            "currency": code[usable].astype("category"),
             "loaded_at": raw["_loaded_at"][usable],
         }
     )
@@ -249,7 +253,13 @@ def stage_cart_events(raw_dir: Path, currencies: pd.DataFrame) -> tuple[pd.DataF
     events = dedupe(events, ["event_id"], ["loaded_at"])
     codes, tokens = pd.factorize(events["cart_token"], use_na_sentinel=True)
     events = pd.DataFrame(
-        {"cart": codes, "event_name": events["event_name"].to_numpy(), "occurred_at": events["occurred_at"].to_numpy()}
+        {
+            "cart": codes,
+            "event_id": events["event_id"].to_numpy(),
+            "event_name": events["event_name"].to_numpy(),
+            "occurred_at": events["occurred_at"].to_numpy(),
+            "currency": events["currency"].to_numpy(),
+        }
     )
     return events, pd.Index(tokens)
 
@@ -441,6 +451,9 @@ def cart_activity(events: pd.DataFrame, carts_known: int) -> tuple[pd.DataFrame,
     activity["completed_at"] = first((names == COMPLETED).to_numpy(dtype=bool))
     activity["has_reached_checkout"] = first(is_checkout).reindex(activity.index).notna()
     activity["has_contact_info"] = activity["contact_submitted_at"].notna()
+    # the cart's currency: that of its first added line (by time, then event id)
+    adds = events[is_add].sort_values(["cart", "occurred_at", "event_id"], kind="stable")
+    activity["currency"] = adds.drop_duplicates("cart").set_index("cart")["currency"].astype(str)
     return activity, events
 
 
@@ -684,11 +697,12 @@ def compute_funnel(
     counted["is_provisional"] = carts["is_provisional"].astype(bool)
     counted["cohort_date"] = carts["cohort_date"]
     counted["channel"] = carts["channel"]
-    funnel = counted.groupby(["cohort_date", "channel"], sort=True).agg(
+    counted["currency"] = carts["currency"]
+    funnel = counted.groupby(["cohort_date", "channel", "currency"], sort=True).agg(
         {**{name: "sum" for name in ["carts", *flags, "recovered_cents"]}, "is_provisional": "max"}
     )
     funnel = funnel.reset_index()
-    funnel["funnel_row_id"] = funnel["cohort_date"].astype(str) + "/" + funnel["channel"]
+    funnel["funnel_row_id"] = funnel["cohort_date"].astype(str) + "/" + funnel["channel"] + "/" + funnel["currency"]
     funnel["reporting_currency"] = defs.reporting_currency
     funnel["recovery_rate"] = (funnel["recovered"] / funnel["abandoned"]).where(funnel["abandoned"] > 0)
     funnel["recovered_revenue"] = cents_to_decimal(funnel["recovered_cents"].to_numpy())

@@ -37,7 +37,7 @@ def plain(value: Any) -> Any:
 def mart_rows(warehouse: Warehouse) -> tuple[list[str], list[tuple]]:
     con = duckdb.connect(str(warehouse.published_path), read_only=True)
     try:
-        cursor = con.execute("select * from fct_recovery_funnel_daily order by cohort_date, channel")
+        cursor = con.execute("select * from fct_recovery_funnel_daily order by cohort_date, channel, currency")
         columns = [column[0] for column in cursor.description]
         return columns, cursor.fetchall()
     finally:
@@ -51,13 +51,15 @@ def test_pandas_funnel_equals_the_dbt_mart_row_for_row(seeded_warehouse: Warehou
     assert list(funnel.columns) == columns == FUNNEL_COLUMNS
     actual = [
         tuple(plain(value) for value in row)
-        for row in funnel.sort_values(["cohort_date", "channel"]).itertuples(index=False)
+        for row in funnel.sort_values(["cohort_date", "channel", "currency"]).itertuples(index=False)
     ]
     assert len(actual) == len(expected)
     for got, want in zip(actual, expected, strict=True):
         assert got == want, dict(zip(columns, zip(got, want, strict=True), strict=True))
     # The comparison is not vacuous: revenue, every channel and both provisional states are present.
-    assert {row[2] for row in expected} == {"email", "sms", "none", "not_abandoned"}
-    assert sum((row[15] for row in expected), Decimal(0)) > 0
-    assert {row[16] for row in expected} == {True, False}
+    at = {name: columns.index(name) for name in ("channel", "currency", "recovered_revenue", "is_provisional")}
+    assert {row[at["channel"]] for row in expected} == {"email", "sms", "none", "not_abandoned"}
+    assert {row[at["currency"]] for row in expected} == {"USD", "EUR", "GBP", "JPY"}
+    assert sum((row[at["recovered_revenue"]] for row in expected), Decimal(0)) > 0
+    assert {row[at["is_provisional"]] for row in expected} == {True, False}
     assert all(isinstance(row[1], dt.date) for row in actual)

@@ -72,3 +72,26 @@ def test_raw_email_never_leaves_staging(warehouse: Warehouse) -> None:
     finally:
         con.close()
     assert rows == []
+
+
+def test_every_staging_model_is_guarded_against_vanishing_rows(warehouse: Warehouse) -> None:
+    """Each staging model either has a `used_downstream` test (its rows reach the model that consumes them) or
+    is declared read whole (`meta.read_whole_by`, models that exist): a new staging table cannot drop rows
+    between staging and the marts without a test noticing."""
+    manifest = warehouse.manifest()
+    models = {node["name"]: node for node in manifest["nodes"].values() if node["resource_type"] == "model"}
+    guarded = {
+        node["attached_node"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test" and (node.get("test_metadata") or {}).get("name") == "used_downstream"
+    }
+    unguarded = []
+    for name, node in models.items():
+        if not name.startswith("stg_"):
+            continue
+        read_whole_by = node["config"].get("meta", {}).get("read_whole_by") or node.get("meta", {}).get("read_whole_by")
+        if read_whole_by:
+            assert set(read_whole_by) <= set(models), f"{name}: read_whole_by names unknown models {read_whole_by}"
+        elif node["unique_id"] not in guarded:
+            unguarded.append(name)
+    assert not unguarded, f"staging models with neither a used_downstream test nor meta.read_whole_by: {unguarded}"

@@ -1,7 +1,8 @@
 {#
     recovery_stalled (messaging): an abandoned cart worth at least high_value_cart_threshold (reporting
     currency, unrounded) with no recovery message (`Received Email`/`Received SMS` carrying its cart_token)
-    within recovery_sla_hours after abandonment. Clock: abandoned_at. Clears: the first such message.
+    within recovery_sla_hours after abandonment. Clock: abandoned_at. Clears: the first such message or the
+    cart's recovery (its recovering order), whichever comes first: a recovered cart needs no message.
 #}
 with
 
@@ -12,6 +13,15 @@ abandoned as (
         abandoned_at
     from {{ ref('int_carts__abandonment') }}
     where is_abandoned
+
+),
+
+recovery as (
+
+    select
+        cart_token,
+        recovered_at
+    from {{ ref('int_carts__recovery') }}
 
 ),
 
@@ -55,13 +65,20 @@ candidates as (
         'cart' as entity_type,
         abandoned.cart_token as entity_id,
         abandoned.abandoned_at as clock_start_at,
-        first_message.first_message_at as cleared_at,
+        {# least() of a value and null is null on some engines: spell the earlier of the two out #}
+        case
+            when recovery.recovered_at is null then first_message.first_message_at
+            when first_message.first_message_at is null then recovery.recovered_at
+            when recovery.recovered_at < first_message.first_message_at then recovery.recovered_at
+            else first_message.first_message_at
+        end as cleared_at,
         cast(activity.cart_value_reporting_unrounded as decimal(18, 2)) as amount_at_risk,
         {{ dbt.concat(["'cart worth '", "cast(cast(activity.cart_value_reporting_unrounded as decimal(18, 2)) as "
             ~ dbt.type_string() ~ ")", "' " ~ var('reporting_currency') ~ "'"]) }} as details
     from abandoned
     inner join activity on abandoned.cart_token = activity.cart_token
     left outer join first_message on abandoned.cart_token = first_message.cart_token
+    left outer join recovery on abandoned.cart_token = recovery.cart_token
     where activity.cart_value_reporting_unrounded >= {{ var('high_value_cart_threshold') }}
 
 )

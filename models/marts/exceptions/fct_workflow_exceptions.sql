@@ -66,6 +66,7 @@ governed as (
         rules.route,
         rules.severity,
         rules.expected_outcome,
+        rules.clears_by_itself,
         case candidates.exception_type
             {% for exception_type, sla_var in sla_vars.items() %}
             when '{{ exception_type }}' then {{ var(sla_var) }}
@@ -111,6 +112,7 @@ instances as (
         ) as hours_past_due,
         cast(coalesce(amount_at_risk, 0) as decimal(18, 2)) as amount_at_risk,
         expected_outcome,
+        clears_by_itself,
         details,
         as_of
     from timed

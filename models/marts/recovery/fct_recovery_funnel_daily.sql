@@ -1,5 +1,5 @@
 {#
-    The recovery funnel per cohort_date × channel (SPEC §5). Every cart is counted in exactly one row, so the
+    The recovery funnel per cohort_date × channel × cart currency. Every cart is counted in exactly one row, so the
     rows of a cohort add up to its totals: channel email / sms holds the abandoned carts whose deciding
     recovery message (the latest sent after abandonment and before any recovery order) went out on that
     channel, none the abandoned carts no recovery message reached, not_abandoned every other cart (browsing,
@@ -19,6 +19,7 @@ counted as (
     select
         cohort_date,
         funnel_channel as channel,
+        currency,
         reporting_currency,
         count(*) as carts,
         sum(case when has_reached_checkout then 1 else 0 end) as checkouts_started,
@@ -33,17 +34,18 @@ counted as (
         coalesce(sum(recovered_revenue), 0) as recovered_revenue,
         max(case when is_provisional then 1 else 0 end) as provisional_carts
     from outcomes
-    group by cohort_date, funnel_channel, reporting_currency
+    group by cohort_date, funnel_channel, currency, reporting_currency
 
 ),
 
 funnel as (
 
     select
-        {{ dbt.concat(["cast(cohort_date as " ~ dbt.type_string() ~ ")", "'/'", "channel"]) }}
+        {{ dbt.concat(["cast(cohort_date as " ~ dbt.type_string() ~ ")", "'/'", "channel", "'/'", "currency"]) }}
             as funnel_row_id,
         cohort_date,
         channel,
+        currency,
         reporting_currency,
         cast(carts as {{ dbt.type_bigint() }}) as carts,
         cast(checkouts_started as {{ dbt.type_bigint() }}) as checkouts_started,

@@ -63,8 +63,9 @@ tagged as (
             'currency',
             '_loaded_at'
         ]) }} as raw_row,
+        {# an event without its cart cannot be used: cart_token is a key of the event too #}
         {{ reject_reason(
-            key_columns=['event_id'],
+            key_columns=['event_id', 'cart_token'],
             timestamp_columns=['occurred_at'],
             currency_column='currency',
             known_currency_column='currency_code',
