@@ -237,29 +237,39 @@ def build_facts(build: Build) -> dict[str, Any]:
     return facts
 
 
-# --- recovery (fct_cart_recovery) --------------------------------------------------------------------------
+# --- recovery (fct_recovery_funnel_daily; per-cart detail from fct_cart_recovery) ---------------------------
+
+#: The headline recovery rate of any set of daily funnel rows: Σ recovered ÷ Σ abandoned over the rows whose cohort
+#: is mature (fct_recovery_funnel_daily's documented rule); the notebook uses the same expression.
+MATURE_RECOVERY_RATE_SQL = (
+    "sum(recovered) filter (where not is_provisional) / nullif(sum(abandoned) filter (where not is_provisional), 0)"
+)
+
+
+def _funnel_where(filters: Filters) -> tuple[str, list[Any]]:
+    return _where(filters, "cohort_date", "channel", "currency")
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=SPINNER)
 def recovery_kpis(build: Build, filters: Filters) -> dict[str, Any]:
-    """Headline recovery figures. The recovery rate is on mature cohorts only; provisional parts are separate."""
-    where, params = _recovery_where(filters)
+    """Headline recovery figures from the daily funnel mart. The recovery rate is on mature cohorts only, with the
+    counts it is made of; provisional parts are separate."""
+    where, params = _funnel_where(filters)
     return _records(
         query(
             f"""
             select
-                count(*) filter (where is_abandoned) as abandoned,
-                count(*) filter (where is_abandoned and is_provisional) as abandoned_provisional,
-                count(*) filter (where is_abandoned and not is_provisional) as abandoned_mature,
-                count(*) filter (where is_recovered) as recovered,
-                count(*) filter (where is_recovered and not is_provisional) as recovered_mature,
-                count(*) filter (where is_recovered and is_provisional) as recovered_provisional,
+                coalesce(sum(abandoned), 0) as abandoned,
+                coalesce(sum(abandoned) filter (where is_provisional), 0) as abandoned_provisional,
+                coalesce(sum(abandoned) filter (where not is_provisional), 0) as abandoned_mature,
+                coalesce(sum(recovered), 0) as recovered,
+                coalesce(sum(recovered) filter (where not is_provisional), 0) as recovered_mature,
+                coalesce(sum(recovered) filter (where is_provisional), 0) as recovered_provisional,
                 coalesce(sum(recovered_revenue), 0) as recovered_revenue,
                 coalesce(sum(recovered_revenue) filter (where is_provisional), 0) as recovered_revenue_provisional,
-                count(*) filter (where is_recovered and not is_provisional)
-                    / nullif(count(*) filter (where is_abandoned and not is_provisional), 0) as recovery_rate_mature,
-                count(distinct cohort_date) filter (where is_provisional) as provisional_cohorts
-            from fct_cart_recovery
+                {MATURE_RECOVERY_RATE_SQL} as recovery_rate_mature,
+                count(distinct cohort_date) filter (where is_provisional and abandoned > 0) as provisional_cohorts
+            from fct_recovery_funnel_daily
             where {where}
             """,
             params,
@@ -274,22 +284,22 @@ def recovery_trend(build: Build, filters: Filters, grain: str = "day") -> pd.Dat
     revenue, and whether any cohort in it is provisional."""
     if grain not in TREND_GRAINS:
         raise ValueError(f"unknown trend grain {grain!r}")
-    where, params = _recovery_where(filters)
+    where, params = _funnel_where(filters)
     return query(
         f"""
         select
             {TREND_GRAINS[grain]} as cohort_date,
             bool_or(is_provisional) as is_provisional,
-            count(*) filter (where is_abandoned) as abandoned,
-            count(*) filter (where is_recovered) as recovered,
-            count(*) filter (where recovery_type = 'attributed') as recovered_attributed,
-            count(*) filter (where recovery_type = 'organic') as recovered_organic,
-            count(*) filter (where is_recovered) / nullif(count(*) filter (where is_abandoned), 0) as recovery_rate,
+            sum(abandoned) as abandoned,
+            sum(recovered) as recovered,
+            sum(recovered_attributed) as recovered_attributed,
+            sum(recovered_organic) as recovered_organic,
+            sum(recovered) / nullif(sum(abandoned), 0) as recovery_rate,
             coalesce(sum(recovered_revenue), 0) as recovered_revenue
-        from fct_cart_recovery
+        from fct_recovery_funnel_daily
         where {where}
         group by 1
-        having count(*) filter (where is_abandoned) > 0
+        having sum(abandoned) > 0
         order by 1
         """,
         params,
@@ -297,27 +307,28 @@ def recovery_trend(build: Build, filters: Filters, grain: str = "day") -> pd.Dat
     )
 
 
+#: Funnel stages and the daily funnel mart's column that counts each.
 FUNNEL_STAGES: tuple[tuple[str, str], ...] = (
-    ("Checkout started", "checkout_started_at is not null"),
-    ("Contact captured", "has_contact_info"),
-    ("Abandoned", "is_abandoned"),
-    ("Sent a recovery message", "is_abandoned and is_contacted"),
-    ("Clicked a message", "is_abandoned and is_clicked"),
-    ("Recovered", "is_recovered"),
-    ("Recovered and paid", "is_recovered_and_paid"),
+    ("Checkout started", "checkouts_started"),
+    ("Contact captured", "contact_captured"),
+    ("Abandoned", "abandoned"),
+    ("Sent a recovery message", "contacted"),
+    ("Clicked a message", "clicked"),
+    ("Recovered", "recovered"),
+    ("Recovered and paid", "recovered_and_paid"),
 )
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=SPINNER)
 def recovery_funnel(build: Build, filters: Filters) -> pd.DataFrame:
     """Carts at each funnel stage, split into mature and provisional cohorts."""
-    where, params = _recovery_where(filters)
+    where, params = _funnel_where(filters)
     columns = ",\n".join(
-        f'count(*) filter (where ({condition}) and not is_provisional) as "{stage}|mature",\n'
-        f'count(*) filter (where ({condition}) and is_provisional) as "{stage}|provisional"'
-        for stage, condition in FUNNEL_STAGES
+        f'coalesce(sum({column}) filter (where not is_provisional), 0) as "{stage}|mature",\n'
+        f'coalesce(sum({column}) filter (where is_provisional), 0) as "{stage}|provisional"'
+        for stage, column in FUNNEL_STAGES
     )
-    row = _records(query(f"select {columns} from fct_cart_recovery where {where}", params, build=build))
+    row = _records(query(f"select {columns} from fct_recovery_funnel_daily where {where}", params, build=build))
     return pd.DataFrame(
         [
             {"stage": stage, "mature": int(row[f"{stage}|mature"]), "provisional": int(row[f"{stage}|provisional"])}
@@ -326,28 +337,31 @@ def recovery_funnel(build: Build, filters: Filters) -> pd.DataFrame:
     ).assign(total=lambda frame: frame["mature"] + frame["provisional"])
 
 
-def _abandoned_carts_by(build: Build, filters: Filters, dimension_sql: str, name: str) -> pd.DataFrame:
-    """Abandoned carts grouped by one dimension (a constant SQL expression of this module, never user input):
-    messages, recoveries, mature recovery rate, provisional carts, revenue."""
-    where, params = _recovery_where(filters)
+#: The breakdowns of abandoned carts (by channel, by flow) share these columns: every count next to the rate is
+#: from mature cohorts, so the rate is exactly recovered ÷ abandoned of the same row; provisional cohorts apart.
+BREAKDOWN_SQL = f"""
+            coalesce(sum(abandoned) filter (where not is_provisional), 0) as abandoned,
+            coalesce(sum(recovered) filter (where not is_provisional), 0) as recovered,
+            {MATURE_RECOVERY_RATE_SQL} as recovery_rate,
+            coalesce(sum(recovered_attributed) filter (where not is_provisional), 0) as recovered_attributed,
+            coalesce(sum(recovered_organic) filter (where not is_provisional), 0) as recovered_organic,
+            coalesce(sum(recovered_revenue) filter (where not is_provisional), 0) as recovered_revenue,
+            coalesce(sum(abandoned) filter (where is_provisional), 0) as abandoned_provisional,
+            coalesce(sum(recovered) filter (where is_provisional), 0) as recovered_provisional"""
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=SPINNER)
+def recovery_by_channel(build: Build, filters: Filters) -> pd.DataFrame:
+    """Per recovery channel (the funnel's channel of abandoned carts: email, sms or none)."""
+    where, params = _funnel_where(filters)
     return query(
         f"""
-        select
-            {dimension_sql} as {name},
-            count(*) as abandoned,
-            count(*) filter (where is_contacted) as contacted,
-            count(*) filter (where is_clicked) as clicked,
-            count(*) filter (where is_recovered) as recovered,
-            count(*) filter (where recovery_type = 'attributed') as recovered_attributed,
-            count(*) filter (where recovery_type = 'organic') as recovered_organic,
-            count(*) filter (where is_recovered and not is_provisional)
-                / nullif(count(*) filter (where not is_provisional), 0) as recovery_rate_mature,
-            count(*) filter (where is_provisional) as abandoned_provisional,
-            coalesce(sum(recovered_revenue), 0) as recovered_revenue
-        from fct_cart_recovery
-        where {where} and is_abandoned
-        group by {dimension_sql}
-        order by abandoned desc, {name}
+        select channel, {BREAKDOWN_SQL}
+        from fct_recovery_funnel_daily
+        where {where} and channel <> 'not_abandoned'
+        group by channel
+        having sum(abandoned) > 0
+        order by sum(abandoned) desc, channel
         """,
         params,
         build=build,
@@ -355,15 +369,32 @@ def _abandoned_carts_by(build: Build, filters: Filters, dimension_sql: str, name
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=SPINNER)
-def recovery_by_channel(build: Build, filters: Filters) -> pd.DataFrame:
-    """Per recovery channel (the funnel's channel of abandoned carts: email, sms or none)."""
-    return _abandoned_carts_by(build, filters, "funnel_channel", "channel")
-
-
-@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=SPINNER)
 def recovery_by_flow(build: Build, filters: Filters) -> pd.DataFrame:
-    """Per messaging flow of the deciding recovery message (the one attribution looks at)."""
-    return _abandoned_carts_by(build, filters, "coalesce(deciding_message_flow, 'No recovery message')", "flow")
+    """Per messaging flow of the deciding recovery message (the one attribution looks at), from the per-cart mart
+    counted as the daily funnel mart counts (one row per abandoned cart)."""
+    where, params = _recovery_where(filters)
+    return query(
+        f"""
+        with carts as (
+            select
+                coalesce(deciding_message_flow, 'No recovery message') as flow,
+                is_provisional,
+                1 as abandoned,
+                case when is_recovered then 1 else 0 end as recovered,
+                case when recovery_type = 'attributed' then 1 else 0 end as recovered_attributed,
+                case when recovery_type = 'organic' then 1 else 0 end as recovered_organic,
+                recovered_revenue
+            from fct_cart_recovery
+            where {where} and is_abandoned
+        )
+        select flow, {BREAKDOWN_SQL}
+        from carts
+        group by flow
+        order by sum(abandoned) desc, flow
+        """,
+        params,
+        build=build,
+    )
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=SPINNER)
@@ -486,7 +517,13 @@ def exception_kpis(
                 count(*) filter (where status = 'open' and severity in ('critical', 'high')) as open_critical_or_high,
                 coalesce(sum(amount_at_risk) filter (where status = 'open'), 0) as open_amount_at_risk,
                 count(*) filter (where status = 'resolved') as resolved,
-                median(hours_past_due) filter (where status = 'open') as median_open_hours_past_due
+                median(hours_past_due) filter (where status = 'open') as median_open_hours_past_due,
+                count(*) filter (where status = 'open' and clears_by_itself) as open_clearing_by_itself,
+                median(hours_past_due) filter (where status = 'open' and clears_by_itself)
+                    as median_open_hours_past_due_clearing_by_itself,
+                count(*) filter (where status = 'open' and not clears_by_itself) as open_needing_owner,
+                median(hours_past_due) filter (where status = 'open' and not clears_by_itself)
+                    as median_open_hours_past_due_needing_owner
             from fct_workflow_exceptions
             where {where}
             """,
@@ -517,6 +554,8 @@ def exception_queue(
             {column} as {column},
             count(*) as exceptions,
             count(*) filter (where status = 'open') as open,
+            count(*) filter (where status = 'open' and not clears_by_itself) as open_needing_owner,
+            count(*) filter (where status = 'open' and clears_by_itself) as open_clearing_by_itself,
             count(*) filter (where status = 'open' and severity in ('critical', 'high')) as open_critical_or_high,
             coalesce(sum(amount_at_risk) filter (where status = 'open'), 0) as open_amount_at_risk,
             round(max(hours_past_due) filter (where status = 'open') / 24, 1) as oldest_open_days_past_due
@@ -539,7 +578,12 @@ def _exception_list_sql(where: str) -> str:
         select
             exception_id, exception_type, severity, status, owner, route, source_system, entity_type, entity_id,
             detected_at, due_at, resolved_at, sla_hours, hours_past_due, round(hours_past_due / 24, 1) as days_past_due,
-            amount_at_risk, details, expected_outcome
+            amount_at_risk, details, expected_outcome, clears_by_itself,
+            case
+                when status = 'resolved' then 'resolved ' || strftime(resolved_at, '%Y-%m-%d %H:%M')
+                when clears_by_itself then 'clears by itself when: ' || lower(expected_outcome)
+                else 'needs an owner''s action'
+            end as waiting_for
         from fct_workflow_exceptions
         where {where}
         order by

@@ -55,6 +55,27 @@ cols[3].metric(
     help="Every exception exists once its SLA has elapsed: this is how long the open ones have waited since.",
     border=True,
 )
+cols = st.columns(2)
+cols[0].metric(
+    "Open, needs an owner's action",
+    ui.fmt_int(kpis["open_needing_owner"]),
+    delta=f"median {ui.fmt_hours(kpis['median_open_hours_past_due_needing_owner'])} past SLA",
+    delta_color="gray",
+    delta_arrow="off",
+    help="Types that never clear in the data by themselves (amount mismatch, duplicate capture, refund over "
+    "capture, processor mismatch, price drift): they stay open, and age, until their owner acts.",
+    border=True,
+)
+cols[1].metric(
+    "Open, clears by itself",
+    ui.fmt_int(kpis["open_clearing_by_itself"]),
+    delta=f"median {ui.fmt_hours(kpis['median_open_hours_past_due_clearing_by_itself'])} past SLA",
+    delta_color="gray",
+    delta_arrow="off",
+    help="Types the warehouse resolves when the data shows the expected outcome (the payment lands, the order "
+    "ships, stock is back, a message goes out).",
+    border=True,
+)
 
 left, right = st.columns([3, 2])
 with left:
@@ -82,6 +103,8 @@ with left:
                 group_by: GROUP_LABELS[group_by],
                 "exceptions": ui.count_column("Exceptions"),
                 "open": ui.count_column("Open"),
+                "open_needing_owner": ui.count_column("Needs owner", help="Open; never clears by itself."),
+                "open_clearing_by_itself": ui.count_column("Clears itself", help="Open; resolves with the data."),
                 "open_critical_or_high": ui.count_column("Urgent", help="Open, critical or high severity."),
                 "open_amount_at_risk": ui.money_column("At risk", currency, help="Amount at risk, open exceptions."),
                 "oldest_open_days_past_due": ui.days_column(
@@ -127,6 +150,7 @@ st.dataframe(
         "exception_type",
         "owner",
         "days_past_due",
+        "waiting_for",
         "amount_at_risk",
         "entity_type",
         "entity_id",
@@ -144,6 +168,9 @@ st.dataframe(
         "detected_at": st.column_config.DatetimeColumn("Clock started (UTC)", format="YYYY-MM-DD HH:mm"),
         "due_at": st.column_config.DatetimeColumn("Due (UTC)", format="YYYY-MM-DD HH:mm"),
         "days_past_due": ui.days_column("Days past SLA"),
+        "waiting_for": st.column_config.TextColumn(
+            "Waiting for", help="Open: whether it clears by itself (and when) or needs its owner.", width="medium"
+        ),
         "amount_at_risk": ui.money_column("Amount at risk", currency),
         "details": "Details",
     },
@@ -168,6 +195,7 @@ else:
             f"**Owner** {detail['owner']}  \n"
             f"**Route** {detail['route']}  \n"
             f"**Expected outcome** {detail['expected_outcome']}  \n"
+            f"**Waiting for** {detail['waiting_for']}  \n"
             f"**Clock started** {ui.fmt_timestamp(detail['detected_at'])} · **SLA** {int(detail['sla_hours'])} h · "
             f"**Due** {ui.fmt_timestamp(detail['due_at'])}  \n"
             f"**Resolved** {ui.fmt_timestamp(detail['resolved_at'])}  \n"

@@ -36,7 +36,7 @@ cols[1].metric(
 cols[2].metric(
     "Recovery rate",
     ui.fmt_pct(kpis["recovery_rate_mature"]),
-    delta="mature cohorts",
+    delta=f"mature cohorts: {ui.fmt_int(kpis['recovered_mature'])} of {ui.fmt_int(kpis['abandoned_mature'])}",
     delta_color="gray",
     delta_arrow="off",
     help="Recovered ÷ abandoned, on cohorts whose recovery window has fully elapsed.",
@@ -73,26 +73,27 @@ with right:
 
 
 def abandoned_columns(dimension: str, label: str) -> dict:
-    """Column settings of the abandoned-carts breakdowns (by channel, by flow)."""
+    """Column settings of the abandoned-carts breakdowns (by channel, by flow): the rate and the counts beside it
+    are all from mature cohorts, so the rate is the row's recovered ÷ abandoned; provisional cohorts apart."""
     return {
         dimension: label,
-        "abandoned": ui.count_column("Abandoned"),
-        "contacted": ui.count_column("Messaged"),
-        "clicked": ui.count_column("Clicked"),
-        "recovered": ui.count_column("Recovered"),
+        "abandoned": ui.count_column("Abandoned", help="Abandoned carts in mature cohorts."),
+        "recovered": ui.count_column("Recovered", help="Recovered carts in mature cohorts."),
+        "recovery_rate": ui.pct_column("Recovery rate", help="Recovered ÷ abandoned (mature cohorts)."),
         "recovered_attributed": ui.count_column("Attributed"),
         "recovered_organic": ui.count_column("Organic"),
-        "recovery_rate_mature": ui.pct_column(
-            "Recovery rate", help="Recovered ÷ abandoned on mature cohorts (recovery window elapsed)."
-        ),
-        "abandoned_provisional": ui.count_column(
-            "Provisional", help="Abandoned carts in provisional cohorts (not in the mature recovery rate)."
-        ),
         "recovered_revenue": ui.money_column("Recovered revenue", currency),
+        "abandoned_provisional": ui.count_column(
+            "Abandoned, provisional", help="Abandoned carts in cohorts still inside their recovery window."
+        ),
+        "recovered_provisional": ui.count_column(
+            "Recovered, provisional", help="Recovered so far in cohorts still inside their recovery window."
+        ),
     }
 
 
 st.subheader("By recovery channel")
+st.caption("Mature cohorts (recovery window elapsed); provisional cohorts in the last two columns.")
 by_channel = db.recovery_by_channel(build, filters)
 if by_channel.empty:
     st.info("No abandoned carts match the filters.")
@@ -110,6 +111,7 @@ else:
     )
 
 st.subheader("By recovery flow")
+st.caption("Mature cohorts (recovery window elapsed); provisional cohorts in the last two columns.")
 by_flow = db.recovery_by_flow(build, filters)
 if by_flow.empty:
     st.info("No abandoned carts match the filters.")

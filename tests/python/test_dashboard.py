@@ -319,28 +319,41 @@ def test_funnel_page_equals_the_daily_funnel_mart(published: Warehouse) -> None:
     expected = mart(
         published,
         """
-        select channel, sum(abandoned) as abandoned, sum(contacted) as contacted, sum(clicked) as clicked,
-            sum(recovered) as recovered, sum(recovered_attributed) as recovered_attributed,
-            sum(recovered_organic) as recovered_organic, sum(recovered_revenue) as recovered_revenue,
-            sum(recovered) filter (where not is_provisional)
-                / sum(abandoned) filter (where not is_provisional) as recovery_rate_mature
+        select channel,
+            sum(abandoned) filter (where not is_provisional) as abandoned,
+            sum(recovered) filter (where not is_provisional) as recovered,
+            sum(recovered_attributed) filter (where not is_provisional) as recovered_attributed,
+            sum(recovered_organic) filter (where not is_provisional) as recovered_organic,
+            sum(recovered_revenue) filter (where not is_provisional) as recovered_revenue,
+            coalesce(sum(abandoned) filter (where is_provisional), 0) as abandoned_provisional,
+            coalesce(sum(recovered) filter (where is_provisional), 0) as recovered_provisional
         from fct_recovery_funnel_daily where channel <> 'not_abandoned' group by 1
         """,
     )
     assert len(by_channel) == len(expected)
     for row in expected.itertuples(index=False):
         shown = by_channel.loc[{"email": "Email", "sms": "SMS", "none": "No message sent"}[row.channel]]
-        for column in ("abandoned", "contacted", "clicked", "recovered", "recovered_attributed", "recovered_organic"):
+        for column in (
+            "abandoned",
+            "recovered",
+            "recovered_attributed",
+            "recovered_organic",
+            "abandoned_provisional",
+            "recovered_provisional",
+        ):
             assert shown[column] == getattr(row, column), (row.channel, column)
         assert shown["recovered_revenue"] == pytest.approx(float(row.recovered_revenue), abs=0.005)
-        assert shown["recovery_rate_mature"] == pytest.approx(float(row.recovery_rate_mature))
+        assert shown["recovery_rate"] == pytest.approx(row.recovered / row.abandoned, rel=1e-12)
 
     by_flow = table(at, "flow").set_index("flow")
     flows = mart(
         published,
         """
-        select coalesce(deciding_message_flow, 'No recovery message') as flow, count(*) as abandoned,
-            count(*) filter (where is_recovered) as recovered, sum(recovered_revenue) as recovered_revenue
+        select coalesce(deciding_message_flow, 'No recovery message') as flow,
+            count(*) filter (where not is_provisional) as abandoned,
+            count(*) filter (where is_recovered and not is_provisional) as recovered,
+            count(*) filter (where is_provisional) as abandoned_provisional,
+            coalesce(sum(recovered_revenue) filter (where not is_provisional), 0) as recovered_revenue
         from fct_cart_recovery where is_abandoned group by 1
         """,
     )
@@ -348,8 +361,28 @@ def test_funnel_page_equals_the_daily_funnel_mart(published: Warehouse) -> None:
     for row in flows.itertuples(index=False):
         assert by_flow.loc[row.flow, "abandoned"] == row.abandoned
         assert by_flow.loc[row.flow, "recovered"] == row.recovered
+        assert by_flow.loc[row.flow, "abandoned_provisional"] == row.abandoned_provisional
         assert by_flow.loc[row.flow, "recovered_revenue"] == pytest.approx(float(row.recovered_revenue), abs=0.005)
 
+
+def test_funnel_page_shows_no_rate_its_own_counts_contradict(published: Warehouse) -> None:
+    """Every rate on the page is recovered ÷ abandoned of the counts shown beside it."""
+    at = open_page(run_app(), "views/recovery_funnel.py")
+    tables = [table(at, "channel"), table(at, "flow")]
+    for frame in tables:
+        for row in frame.itertuples(index=False):
+            expected = row.recovered / row.abandoned if row.abandoned else None
+            assert row.recovery_rate == pytest.approx(expected, rel=1e-12), row
+    kpis = metrics(at)
+    recovered, abandoned = (
+        int(part.replace(",", ""))
+        for part in deltas(at)["Recovery rate"].removeprefix("mature cohorts: ").split(" of ")
+    )
+    assert kpis["Recovery rate"] == pct(recovered / abandoned)
+
+
+def test_funnel_page_time_to_recovery_bins(published: Warehouse) -> None:
+    at = open_page(run_app(), "views/recovery_funnel.py")
     # time to recovery: 6-hour bins per recovery type, counted here from the mart's hours
     times = json.loads(at.get("plotly_chart")[-1].proto.spec)
     plotted_bins = {
@@ -405,6 +438,46 @@ def test_funnel_page_follows_the_currency_and_channel_filters(published: Warehou
 
 
 # --- Exceptions ------------------------------------------------------------------------------------------------
+
+
+def test_exceptions_page_splits_open_exceptions_by_who_can_clear_them(published: Warehouse) -> None:
+    """Open exceptions that only an owner can close are counted apart from those the data will clear, per type
+    as the rules seed says (amount_mismatch, duplicate_capture, refund_exceeds_capture, processor_mismatch and
+    price_drift never clear by themselves)."""
+    never_clear = {
+        "amount_mismatch",
+        "duplicate_capture",
+        "refund_exceeds_capture",
+        "processor_mismatch",
+        "price_drift",
+    }
+    seed = pd.read_csv(REPO_ROOT / "seeds" / "exception_rules.csv")
+    assert set(seed.loc[~seed["clears_by_itself"], "exception_type"]) == never_clear
+    at = open_page(run_app(), "views/exceptions.py")
+    counts = mart(
+        published,
+        """
+        select
+            count(*) filter (where list_contains(?, exception_type)) as owner,
+            count(*) filter (where not list_contains(?, exception_type)) as data,
+            median(hours_past_due) filter (where list_contains(?, exception_type)) as owner_median
+        from fct_workflow_exceptions where status = 'open'
+        """,
+        [sorted(never_clear)] * 3,
+    ).iloc[0]
+    assert counts["owner"] > 0 and counts["data"] > 0
+    shown, notes = metrics(at), deltas(at)
+    assert shown["Open, needs an owner's action"] == f"{int(counts['owner']):,}"
+    assert shown["Open, clears by itself"] == f"{int(counts['data']):,}"
+    assert int(counts["owner"]) + int(counts["data"]) == int(shown["Open exceptions"].replace(",", ""))
+    median_hours = float(counts["owner_median"])
+    assert median_hours >= 48, "owner-action exceptions age: the demo's median is days past SLA"
+    assert notes["Open, needs an owner's action"] == f"median {median_hours / 24:,.1f} days past SLA"
+    listing = table(at, "exception_id")
+    open_rows = listing[listing["status"] == "open"]
+    owner_rows = open_rows["exception_type"].isin(never_clear)
+    assert (open_rows.loc[owner_rows, "waiting_for"] == "needs an owner's action").all()
+    assert open_rows.loc[~owner_rows, "waiting_for"].str.startswith("clears by itself when: ").all()
 
 
 def test_exceptions_page_equals_the_exceptions_mart(published: Warehouse) -> None:
@@ -672,10 +745,10 @@ def private_copy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, warehouse: War
 def test_a_new_publish_shows_at_once(private_copy: Path) -> None:
     at = run_app()
     before = metrics(at)["Abandoned carts"]
-    eur = one(private_copy, "select count(*) from fct_cart_recovery where is_abandoned and currency = 'EUR'")
+    eur = one(private_copy, "select sum(abandoned) from fct_recovery_funnel_daily where currency = 'EUR'")
     assert eur > 0
 
-    republish(private_copy, "test-republish", "delete from fct_cart_recovery where currency = 'EUR'")
+    republish(private_copy, "test-republish", "delete from fct_recovery_funnel_daily where currency = 'EUR'")
     at.run()  # no cache clearing: the cache key is the published build
     assert not at.exception
     after = metrics(at)["Abandoned carts"]

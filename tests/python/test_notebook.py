@@ -1,15 +1,25 @@
-"""notebooks/recovery_analysis.ipynb: stored without outputs, and runs without error over a published warehouse."""
+"""notebooks/recovery_analysis.ipynb: stored without outputs, runs without error over a published warehouse, and its
+headline recovery rate is the dashboard's to the last digit."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
+import sys
+from collections.abc import Iterator
 
+import duckdb
 import nbformat
 import pytest
+import streamlit as st
 from conftest import REPO_ROOT, Warehouse
 from nbclient import NotebookClient
+from streamlit.testing.v1 import AppTest
 
 NOTEBOOK = REPO_ROOT / "notebooks" / "recovery_analysis.ipynb"
+HEADLINE = re.compile(
+    r"Recovery rate, mature cohorts: (?P<shown>[0-9.]+%) \((?P<recovered>[0-9,]+) of (?P<abandoned>[0-9,]+) "
+    r"abandoned carts; exactly (?P<exact>[0-9.e-]+)\)"
+)
 
 
 def test_notebook_is_stored_without_outputs() -> None:
@@ -21,22 +31,68 @@ def test_notebook_is_stored_without_outputs() -> None:
             assert cell.execution_count is None
 
 
-def test_notebook_runs_over_the_published_warehouse(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, warehouse: Warehouse
-) -> None:
-    monkeypatch.setenv("CART_RECOVERY_WAREHOUSE", str(warehouse.published_path))
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    client = NotebookClient(
-        notebook,
-        timeout=120,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
-    )
-    client.execute()  # raises CellExecutionError on the first failing cell
-
+@pytest.fixture(scope="module")
+def notebook_text(tmp_path_factory: pytest.TempPathFactory, warehouse: Warehouse) -> Iterator[str]:
+    """The notebook executed over the published warehouse: all its text outputs."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CART_RECOVERY_WAREHOUSE", str(warehouse.published_path))
+        notebook = nbformat.read(NOTEBOOK, as_version=4)
+        client = NotebookClient(
+            notebook,
+            timeout=120,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(NOTEBOOK.parent)}},
+        )
+        client.execute()  # raises CellExecutionError on the first failing cell
     outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
     assert not [output for output in outputs if output.output_type == "error"]
-    text = "\n".join(output.get("text", "") or output.get("data", {}).get("text/plain", "") for output in outputs)
-    assert "marts agree" in text
-    assert "owner" in text and "open_exceptions" in text
-    nbformat.write(notebook, tmp_path / "executed.ipynb")  # the executed copy stays out of the repository
+    # the executed copy stays out of the repository
+    nbformat.write(notebook, tmp_path_factory.mktemp("notebook") / "executed.ipynb")
+    yield "\n".join(output.get("text", "") or output.get("data", {}).get("text/plain", "") for output in outputs)
+
+
+def test_notebook_runs_over_the_published_warehouse(notebook_text: str) -> None:
+    assert "marts agree" in notebook_text
+    assert "owner" in notebook_text and "open_exceptions" in notebook_text
+
+
+def test_dashboard_notebook_and_sql_agree_on_the_recovery_rate(
+    monkeypatch: pytest.MonkeyPatch, notebook_text: str, warehouse: Warehouse
+) -> None:
+    """One recovery rate: the notebook's headline, the dashboard's Recovery rate tile (over every cohort) and a SQL
+    over fct_recovery_funnel_daily (Σ recovered ÷ Σ abandoned of mature cohorts) are the same number."""
+    match = HEADLINE.search(notebook_text)
+    assert match, notebook_text
+    con = duckdb.connect(str(warehouse.published_path), read_only=True)
+    try:
+        recovered, abandoned, first, last = con.execute(
+            "select sum(recovered) filter (where not is_provisional), sum(abandoned) filter (where not is_provisional),"
+            " min(cohort_date), max(cohort_date) from fct_recovery_funnel_daily"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    assert 0 < recovered < abandoned
+    assert int(match["recovered"].replace(",", "")) == recovered
+    assert int(match["abandoned"].replace(",", "")) == abandoned
+    assert float(match["exact"]) == recovered / abandoned
+
+    monkeypatch.setenv("CART_RECOVERY_WAREHOUSE", str(warehouse.published_path))
+    sys.path.insert(0, str(REPO_ROOT / "dashboard"))
+    try:
+        import db
+
+        st.cache_data.clear()
+        build = db.current_build()
+        kpis = db.recovery_kpis(build, db.Filters(start=first, end=last))
+        assert kpis["recovery_rate_mature"] == recovered / abandoned
+        assert (kpis["recovered_mature"], kpis["abandoned_mature"]) == (recovered, abandoned)
+
+        at = AppTest.from_file(str(REPO_ROOT / "dashboard" / "app.py"), default_timeout=60).run()
+        at.date_input(key="filter_dates").set_value((first, last)).run()
+        assert not at.exception, [e.value for e in at.exception]
+        tile = next(metric for metric in at.metric if metric.label == "Recovery rate")
+        assert tile.value == match["shown"]
+        assert tile.proto.delta == f"mature cohorts: {recovered:,} of {abandoned:,}"
+    finally:
+        sys.path.remove(str(REPO_ROOT / "dashboard"))
+        st.cache_data.clear()
