@@ -8,12 +8,13 @@ STAMP := $(VENV)/.installed
 # dbt reads profiles.yml from the repository root.
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: help setup build run test lint pytest test-spark bench clean
+.PHONY: help setup build demo run test lint pytest test-spark bench clean
 
 help:
 	@echo "make run    build and publish the warehouse, then serve the dashboard on http://localhost:8501"
 	@echo "make test   lint + the whole pytest suite (builds a warehouse in a temp dir)"
-	@echo "make build  build from \$$CART_RECOVERY_RAW_DIR (demo data if absent) and publish if every test passes"
+	@echo "make build  build from \$$CART_RECOVERY_RAW_DIR and publish if every test passes (nothing landed: an error)"
+	@echo "make demo   generate the demo data set (ending now) in \$$CART_RECOVERY_RAW_DIR, build and publish it"
 	@echo "make lint   dbt parse, dbt-bouncer, sqlfluff, ruff"
 	@echo "make test-spark  build the demo data on Spark and on DuckDB; every public mart must be identical (Java 17)"
 	@echo "make bench  benchmarks at SCALE cart events (default 10000000) -> bench/results/<utc-timestamp>.json"
@@ -31,7 +32,13 @@ setup: $(STAMP)
 build: $(STAMP)
 	$(BIN)/python -m cart_recovery build
 
-run: build
+# The demo data set, ending now; it replaces only an earlier demo data set, never landed data.
+demo: $(STAMP)
+	$(BIN)/python -m cart_recovery demo
+
+# Demo data unless real data is landed (then that is built), then the dashboard.
+run: $(STAMP)
+	$(BIN)/python -m cart_recovery demo --or-build
 	$(BIN)/streamlit run dashboard/app.py --server.port 8501 --server.headless true
 
 lint: $(STAMP)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
@@ -12,7 +13,7 @@ from pathlib import Path
 def cmd_generate(args: argparse.Namespace) -> int:
     from cart_recovery.generate import generate
 
-    manifest = generate(Path(args.out), carts=args.carts, seed=args.seed, land_fx=args.land_fx)
+    manifest = generate(Path(args.out), carts=args.carts, seed=args.seed, land_fx=args.land_fx, as_of=args.as_of)
     summary = {k: manifest[k] for k in ("seed", "carts", "as_of", "cart_outcomes", "exceptions")}
     summary["landed_rows"] = {table: stats["landed_rows"] for table, stats in manifest["tables"].items()}
     print(json.dumps(summary, indent=2, sort_keys=True))
@@ -31,6 +32,36 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _as_of(text: str) -> dt.datetime:
+    """--as-of: 'now' (10 s ago, so that nothing lands later than the command runs) or an ISO-8601 time."""
+    if text == "now":
+        return (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=10)).replace(microsecond=0)
+    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from cart_recovery.demo import RealDataLandedError, land_demo_data
+    from cart_recovery.publish import BuildError, Paths, build
+
+    paths = Paths.from_env()
+    full_refresh = True  # the demo's calendar moved: its history is rebuilt from scratch rather than continued
+    try:
+        land_demo_data(paths.raw_dir, carts=args.carts, seed=args.seed)
+    except RealDataLandedError as error:
+        if not args.or_build:
+            print(error, file=sys.stderr)
+            return 2
+        print(f"{paths.raw_dir} holds landed data that is not the demo's: building it.")
+        full_refresh = False
+    try:
+        build(paths, full_refresh=full_refresh)
+    except BuildError as error:
+        print(error, file=sys.stderr)
+        return error.exit_code
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cart_recovery", description="Cart Recovery Warehouse")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -42,7 +73,25 @@ def make_parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--land-fx", action="store_true", help="also land reference/fx_rates (else the FX seed is used)"
     )
+    generate.add_argument(
+        "--as-of",
+        type=_as_of,
+        default=_as_of("now"),
+        help="the data ends at this UTC time, ISO-8601 (e.g. 2026-10-29T00:00:00Z), or 'now' [now, less 10 s]",
+    )
     generate.set_defaults(func=cmd_generate)
+
+    demo = commands.add_parser(
+        "demo",
+        help="generate the demo data set (ending now) in $CART_RECOVERY_RAW_DIR and build it; never touches "
+        "landed data the generator did not write",
+    )
+    demo.add_argument("--carts", type=int, default=20_000, help="number of carts [20000]")
+    demo.add_argument("--seed", type=int, default=42, help="random seed [42]")
+    demo.add_argument(
+        "--or-build", action="store_true", help="when real data is landed, build it instead (what `make run` does)"
+    )
+    demo.set_defaults(func=cmd_demo)
 
     build = commands.add_parser(
         "build",

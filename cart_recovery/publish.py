@@ -17,7 +17,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -31,8 +30,6 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_RAW_DIR = "data/raw"
 DEFAULT_WAREHOUSE = "warehouse/cart_recovery.duckdb"
 DEFAULT_BUILD_PATH = "warehouse/build/cart_recovery.build.duckdb"
-DEMO_CARTS = 20_000
-DEMO_SEED = 42
 
 BUILD_INFO_TABLE = "warehouse_build"
 NODE_RESULTS_TABLE = "warehouse_node_results"  # every model/test/seed/snapshot result of the build
@@ -41,6 +38,7 @@ HISTORY_TABLE_PREFIX = "snap_"  # dbt snapshots: carried over from the published
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error", "skipped"})
 
 EXIT_BUILD_FAILED = 1
+EXIT_BAD_LANDING = 2
 EXIT_BUILD_LOCKED = 3
 
 
@@ -48,6 +46,12 @@ class BuildError(RuntimeError):
     """The build did not pass; nothing was published."""
 
     exit_code = EXIT_BUILD_FAILED
+
+
+class LandingError(BuildError):
+    """The landing directory cannot be built from (missing, empty or not the contract's shape)."""
+
+    exit_code = EXIT_BAD_LANDING
 
 
 class BuildLockedError(BuildError):
@@ -121,23 +125,19 @@ def build_lock(lock_path: Path) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def ensure_landing_data(raw_dir: Path, log: Any = print) -> bool:
-    """Generate the demo landing data when nothing is landed yet. Returns True when it generated."""
-    if raw_dir.exists():
-        return False
-    from cart_recovery.generate import generate
-
-    log(f"No landing data at {raw_dir}: generating the demo data set (carts={DEMO_CARTS}, seed={DEMO_SEED}).")
-    raw_dir.parent.mkdir(parents=True, exist_ok=True)
-    # Generate beside the target and rename, so an interrupted run never looks like landed data.
-    staging_dir = Path(tempfile.mkdtemp(prefix=f".{raw_dir.name}.", dir=raw_dir.parent))
-    try:
-        generate(staging_dir, carts=DEMO_CARTS, seed=DEMO_SEED)
-        staging_dir.rename(raw_dir)
-    except BaseException:
-        shutil.rmtree(staging_dir, ignore_errors=True)
-        raise
-    return True
+def require_landing_data(raw_dir: Path) -> None:
+    """A build reads only what is landed: a missing or empty landing directory is an error, never a reason to
+    make data up (the demo data set is generated only when asked: `python -m cart_recovery demo`)."""
+    if not raw_dir.is_dir():
+        raise LandingError(
+            f"No landing directory at {raw_dir} (CART_RECOVERY_RAW_DIR). Land your data there "
+            "(README 'Landing your data'), or run `make demo` to generate and build the demo data set."
+        )
+    if not any(raw_dir.glob("*/*/*.parquet")):
+        raise LandingError(
+            f"Nothing is landed under {raw_dir}: no <system>/<table>/*.parquet files. Land your data there "
+            "(README 'Landing your data'), or run `make demo` to generate and build the demo data set."
+        )
 
 
 def remove_database_file(path: Path) -> None:
@@ -173,8 +173,9 @@ def carry_over_history(published_path: Path, build_path: Path) -> list[str]:
     return [f"{schema}.{table}" for schema, table in tables]
 
 
-def run_dbt(paths: Paths, args: Sequence[str]) -> int:
-    """Run one dbt command in a child process (so that DuckDB is closed and checkpointed when it ends)."""
+def run_dbt(paths: Paths, args: Sequence[str], quiet: bool = False) -> int:
+    """Run one dbt command in a child process (so that DuckDB is closed and checkpointed when it ends); with
+    `quiet` its output goes to the dbt log only."""
     env = dict(os.environ)
     env.update(
         CART_RECOVERY_RAW_DIR=str(paths.raw_dir),
@@ -195,7 +196,16 @@ def run_dbt(paths: Paths, args: Sequence[str]) -> int:
         "--target-path",
         str(paths.target_path),
     ]
-    return subprocess.run(command, cwd=paths.project_dir, env=env, check=False, preexec_fn=_die_with_parent).returncode
+    output = subprocess.DEVNULL if quiet else None
+    return subprocess.run(
+        command,
+        cwd=paths.project_dir,
+        env=env,
+        check=False,
+        stdout=output,
+        stderr=output,
+        preexec_fn=_die_with_parent,
+    ).returncode
 
 
 def _die_with_parent() -> None:
@@ -208,12 +218,70 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
-def check_freshness(paths: Paths) -> dict[str, Any] | None:
-    """Run `dbt source freshness` (stale sources are reported, never a reason to withhold a build)."""
+def source_tables(target_path: Path) -> list[tuple[str, str]]:
+    """(source, table) of every dbt source of the project, from the manifest the build just wrote."""
+    manifest = json.loads((target_path / "manifest.json").read_text())
+    return sorted((node["source_name"], node["name"]) for node in manifest["sources"].values())
+
+
+def is_landed(raw_dir: Path, source: str, table: str) -> bool:
+    folder = raw_dir / source / table
+    return folder.is_dir() and any(folder.glob("*.parquet"))
+
+
+def check_freshness(paths: Paths, log: Any = print) -> dict[str, Any] | None:
+    """Run `dbt source freshness` on the landed source tables and say, one line each, which are stale and what to
+    do. A table that is not landed (an optional source) is skipped with a plain line; stale sources are reported,
+    never a reason to withhold a build."""
     (paths.target_path / "sources.json").unlink(missing_ok=True)
-    run_dbt(paths, ["source", "freshness", "--quiet"])
+    tables = source_tables(paths.target_path)
+    landed = [(source, table) for source, table in tables if is_landed(paths.raw_dir, source, table)]
+    for source, table in tables:
+        if (source, table) not in landed:
+            log(f"Freshness: {source}.{table} is not landed (an optional source); not checked.")
+    if not landed:
+        return None
+    selection = [f"source:{source}.{table}" for source, table in landed]
+    run_dbt(paths, ["source", "freshness", "--quiet", "--select", *selection], quiet=True)
     path = paths.target_path / "sources.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    sources_json = json.loads(path.read_text()) if path.exists() else None
+    for line in freshness_report(sources_json):
+        log(line)
+    return sources_json
+
+
+#: ANSI colours of the freshness report when it goes to a terminal.
+_COLOURS = {"warn": "\033[33m", "error": "\033[31m", "runtime error": "\033[31m"}
+
+
+def freshness_report(sources_json: dict[str, Any] | None, colour: bool | None = None) -> list[str]:
+    """One line for the fresh sources, and one per stale source with its age, its threshold and what to do."""
+    if sources_json is None:
+        return ["Freshness: not checked (dbt source freshness wrote no results; see its log)."]
+    colour = sys.stdout.isatty() if colour is None else colour
+    results = sources_json.get("results", [])
+    fresh = [result for result in results if result.get("status") == "pass"]
+    lines = [f"Freshness: {len(fresh)} of {len(results)} landed source tables are fresh."]
+    for result in results:
+        status = result.get("status")
+        if status == "pass":
+            continue
+        name = result["unique_id"].split(".", 2)[-1]
+        if status == "runtime error":
+            line = f"Freshness {status}: {name}: {(result.get('message') or '').strip()[:200]}"
+        else:
+            criteria = result.get("criteria") or {}
+            limit = criteria.get("error_after" if status == "error" else "warn_after") or {}
+            age = float(result.get("max_loaded_at_time_ago_in_s") or 0) / 3600
+            line = (
+                f"Freshness {status.upper()}: {name} last landed {age:,.1f} h ago "
+                f"({status} after {limit.get('count')} {limit.get('period')}s). "
+                f"Check the loader or connector that lands {name.replace('.', '/')}: "
+                "the warehouse is built but its figures stop at that table's last landing."
+            )
+        prefix, suffix = (_COLOURS[status], "\033[0m") if colour and status in _COLOURS else ("", "")
+        lines.append(prefix + line + suffix)
+    return lines
 
 
 def read_run_results(target_path: Path) -> dict[str, Any] | None:
@@ -410,7 +478,7 @@ def build(
     paths = paths or Paths.from_env()
     paths.build_path.parent.mkdir(parents=True, exist_ok=True)
     with build_lock(paths.lock_path):
-        ensure_landing_data(paths.raw_dir, log=log)
+        require_landing_data(paths.raw_dir)
         remove_database_file(paths.build_path)
         (paths.target_path / "run_results.json").unlink(missing_ok=True)
         args = ["build"]
@@ -438,7 +506,7 @@ def build(
             raise BuildError("\n".join(lines))
 
         built_at = _utc_now()
-        sources_json = check_freshness(paths)
+        sources_json = check_freshness(paths, log=log)
         record_build_info(paths.build_path, run_results, built_at, sources_json)
         publish_file(paths.build_path, paths.published_path)
 

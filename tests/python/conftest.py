@@ -16,6 +16,8 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEST_CARTS = 2000
 TEST_SEED = 7
+#: stdout + stderr of each session fixture's build, by the Warehouse root
+BUILD_OUTPUT: dict[Path, str] = {}
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path) -> Iterat
     built = Warehouse(root=root, env=make_env(root, raw_dir))
     result = built.build()
     assert result.returncode == 0, f"build failed:\n{result.stdout[-5000:]}\n{result.stderr[-5000:]}"
+    BUILD_OUTPUT[root] = result.stdout + result.stderr
     yield built
 
 

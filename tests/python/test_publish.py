@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import subprocess
 import sys
@@ -10,9 +11,9 @@ import time
 from pathlib import Path
 
 import duckdb
-from conftest import REPO_ROOT, Warehouse
+from conftest import BUILD_OUTPUT, REPO_ROOT, Warehouse, make_env
 
-from cart_recovery.publish import BUILD_INFO_TABLE, EXIT_BUILD_LOCKED
+from cart_recovery.publish import BUILD_INFO_TABLE, EXIT_BAD_LANDING, EXIT_BUILD_LOCKED
 
 
 def sha256(path: Path) -> str:
@@ -25,6 +26,20 @@ def invocation_id(path: Path) -> str:
         return con.execute(f"select invocation_id from {BUILD_INFO_TABLE}").fetchall()[0][0]
     finally:
         con.close()
+
+
+def test_an_optional_source_that_is_not_landed_is_one_plain_line(warehouse: Warehouse) -> None:
+    """The session's landing has no reference/fx_rates (the FX seed is used): freshness skips it in one line that
+    is not an error, and checks the ten landed tables. That landing is on the generator's fixed calendar, months
+    old, so each table is reported stale, truthfully, with its age and what to check."""
+    output = BUILD_OUTPUT[warehouse.root]
+    assert "Freshness: reference.fx_rates is not landed (an optional source); not checked." in output
+    assert "Freshness: 0 of 10 landed source tables are fresh." in output
+    stale = [line for line in output.splitlines() if line.startswith(("Freshness ERROR: ", "Freshness WARN: "))]
+    assert len(stale) == 10
+    assert stale[0].startswith("Freshness ERROR: messaging.events last landed ")
+    assert "(error after 72 hours). Check the loader or connector that lands messaging/events" in stale[0]
+    assert "fx_rates" not in "".join(stale)
 
 
 def test_published_warehouse_has_tables_and_marker(warehouse: Warehouse) -> None:
@@ -119,3 +134,64 @@ def test_concurrent_builds_one_fails_with_lock_message(warehouse: Warehouse) -> 
         assert con.execute("select count(*) from currencies").fetchall() == [(4,)]
     finally:
         con.close()
+
+
+def test_build_refuses_a_missing_landing_dir_and_never_makes_data_up(tmp_path: Path) -> None:
+    env = make_env(tmp_path, tmp_path / "no-such-dir")
+    result = subprocess.run(
+        [sys.executable, "-m", "cart_recovery", "build", "--full-refresh"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == EXIT_BAD_LANDING
+    assert result.stderr.splitlines()[0].startswith(f"No landing directory at {tmp_path / 'no-such-dir'}")
+    assert not (tmp_path / "no-such-dir").exists(), "no demo data was generated"
+    assert not Path(env["CART_RECOVERY_WAREHOUSE"]).exists(), "nothing was published"
+
+
+def test_demo_builds_without_an_error_line_and_its_as_of_is_now(tmp_path: Path) -> None:
+    """`demo` on a fresh checkout (nothing landed): data ending now, a clean build (no ERROR line, not even from
+    source freshness or the optional FX source), and a published as-of within a minute of the build."""
+    env = make_env(tmp_path, tmp_path / "raw")
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    result = subprocess.run(
+        [sys.executable, "-m", "cart_recovery", "demo", "--carts", "1500"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    # dbt's summary "PASS=365 WARN=0 ERROR=0" counts errors; any other mention of ERROR is one
+    errors = [line for line in output.splitlines() if "ERROR" in line.replace("ERROR=0", "")]
+    assert not errors, errors
+    # the demo ends now: its FX rates are landed too (the seed's dates do not reach today), and every table is fresh
+    assert "Freshness: 11 of 11 landed source tables are fresh." in output
+    con = duckdb.connect(env["CART_RECOVERY_WAREHOUSE"], read_only=True)
+    try:
+        (as_of,) = con.execute("select max(as_of) from fct_workflow_exceptions").fetchall()[0]
+    finally:
+        con.close()
+    assert abs((as_of - started).total_seconds()) <= 60, (as_of, started)
+    # demo refuses a landing dir it did not write
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "notes.txt").write_text("landed by a loader")
+    refused = subprocess.run(
+        [sys.executable, "-m", "cart_recovery", "demo"],
+        cwd=REPO_ROOT,
+        env=make_env(tmp_path, tmp_path / "real"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert "did not write" in refused.stderr
+    assert (tmp_path / "real" / "notes.txt").exists()
