@@ -22,7 +22,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from cart_recovery.publish import BuildError, build
+    from cart_recovery.build import build
+    from cart_recovery.errors import BuildError
 
     try:
         build(dbt_vars=args.vars, full_refresh=args.full_refresh)
@@ -41,8 +42,10 @@ def _as_of(text: str) -> dt.datetime:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from cart_recovery.build import build
     from cart_recovery.demo import RealDataLandedError, land_demo_data
-    from cart_recovery.publish import BuildError, Paths, build
+    from cart_recovery.errors import BuildError
+    from cart_recovery.paths import Paths
 
     paths = Paths.from_env()
     full_refresh = True  # the demo's calendar moved: its history is rebuilt from scratch rather than continued

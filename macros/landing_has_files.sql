@@ -1,6 +1,6 @@
 {#
     True when at least one Parquet file is landed for an optional raw table
-    ($CART_RECOVERY_RAW_DIR/<system>/<table>/*.parquet). Used to guard optional sources such as
+    ($CART_RECOVERY_RAW_DIR/<system>/<table>/, at any depth, any case of `.parquet`, as the sources read). Used to guard optional sources such as
     reference.fx_rates, which may be absent. Returns false while parsing (no connection yet).
 #}
 {% macro landing_has_files(system, table) -%}
@@ -11,7 +11,8 @@
     {% if not execute %}
         {{ return(false) }}
     {% endif %}
-    {% set pattern = var('raw_dir', env_var('CART_RECOVERY_RAW_DIR', 'data/raw')) ~ '/' ~ system ~ '/' ~ table ~ '/*.parquet' %}
+    {% set pattern = var('raw_dir', env_var('CART_RECOVERY_RAW_DIR', 'data/raw')) ~ '/' ~ system ~ '/' ~ table
+        ~ '/**/*.[pP][aA][rR][qQ][uU][eE][tT]' %}
     {% set result = run_query("select count(*) from glob('" ~ pattern | replace("'", "''") ~ "')") %}
     {{ return(result.columns[0].values()[0] > 0) }}
 {%- endmacro %}
