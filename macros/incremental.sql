@@ -6,16 +6,18 @@
 
 {#
     The `_loaded_at` from which this build reads the landing data: the newest `loaded_at` already in the
-    model's table minus the lookback, as a timestamp literal (a constant, so that DuckDB prunes Parquet row
+    model's table (among its rows that match `where`) minus the lookback, as a timestamp literal (a constant, so that DuckDB prunes Parquet row
     groups by it); none on a full build. Reads the table with run_query, so the statement that later writes
     the model never reads its own table (Spark refuses to overwrite a table it reads from).
 #}
-{% macro incremental_watermark(loaded_at_column='loaded_at') -%}
+{% macro incremental_watermark(loaded_at_column='loaded_at', where='true') -%}
     {#- unit tests render models without a relation of their own (`this` is none): never incremental -#}
     {%- if not execute or this is none or not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set newest = run_query('select max(' ~ loaded_at_column ~ ') from ' ~ this).columns[0].values()[0] -%}
+    {%- set newest = run_query(
+        'select max(' ~ loaded_at_column ~ ') from ' ~ this ~ ' where ' ~ where
+    ).columns[0].values()[0] -%}
     {%- if newest is none -%}
         {{ return(none) }}
     {%- endif -%}

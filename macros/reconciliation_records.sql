@@ -1,8 +1,8 @@
 {#
     One row per source record of a raw table for one reconciliation measure: the newest landed row of each
     key (a row without a key is a record of its own), placed on the day its timestamp names (lenient, else
-    the landing day), with its amount in major units of its currency and whether every landed row of the
-    record was rejected. `relation` is a base model (every landed row, tagged with reject_reason).
+    the landing day), with its amount in major units of its currency (none when the amount itself was
+    rejected) and whether every landed row of the record was rejected. `relation` is a base model (every landed row, tagged with reject_reason).
 #}
 {% macro reconciliation_records(relation, source_system, measure, key_sql, date_sql, amount_sql, currency_sql,
                                 where_sql='true') -%}
@@ -32,7 +32,8 @@
                 cast({{ key_sql }} as {{ dbt.type_string() }}) as raw_key,
                 coalesce({{ date_sql }}, cast(_loaded_at as date)) as recon_date,
                 upper(trim(raw.{{ currency_sql }})) as currency,
-                {{ amount_sql }} as amount,
+                {# an amount the rejection rules found unusable is not summed (the record still counts) #}
+                case when raw.reject_reason = 'invalid_amount' then null else {{ amount_sql }} end as amount,
                 raw.reject_reason,
                 raw._loaded_at
             from {{ relation }} as raw

@@ -1,45 +1,76 @@
 {#
     Why a landed row cannot be used, or null when it can: the FIRST rule it breaks, in the order of
-    docs/definitions.md "Rows" (and SPEC §3 "Settled details"):
+    docs/definitions.md "Rows":
       null_key          any key column is null;
-      invalid_timestamp a required timestamp text is not ISO-8601 with an offset or not a real instant (the
-                        test is `to_utc_timestamp`, so parsing and rejecting can never disagree); a nullable one
-                        (orders.cancelled_at) only when present;
+      invalid_timestamp a required timestamp is not ISO-8601 with an offset or not a real instant (its parsed
+                        column, from `to_utc_timestamp`, is null, so parsing and rejecting never disagree); a
+                        nullable one (orders.cancelled_at) only when present;
+      implausible_time  a parsed time before var earliest_plausible_time, or later than the row's own
+                        `_loaded_at` by more than var clock_tolerance_minutes, or a `_loaded_at` later than the
+                        build's start by more than that tolerance: a clock is wrong, and such a row must never
+                        move as-of or an incremental watermark;
       unknown_currency  the upper-cased, trimmed code is missing (null) or not in the `currencies` seed:
                         `known_currency_column` (the seed's code from the base model's left join on
                         `currency_column`) found no match;
+      invalid_amount    money that is negative, has more than two decimals or does not fit DECIMAL(18,2)
+                        (`amount_columns`), or minor units that are negative (`minor_unit_columns`);
       negative_quantity the quantity is below zero (cart events and order lines only).
-    Every base model calls this one macro, so the rules live in one place.
+    Every base model calls this one macro, so the rules live in one place. `timestamps` and
+    `nullable_timestamps` map each raw column to its parsed UTC column in the base model.
 #}
 {% macro reject_reason(
     key_columns,
-    timestamp_columns=[],
-    nullable_timestamp_columns=[],
+    timestamps={},
+    nullable_timestamps={},
     currency_column=none,
     known_currency_column=none,
-    quantity_column=none
+    amount_columns=[],
+    minor_unit_columns=[],
+    quantity_column=none,
+    loaded_at_column='_loaded_at'
 ) -%}
     {%- if currency_column is not none and known_currency_column is none -%}
         {{ exceptions.raise_compiler_error("reject_reason: currency_column needs known_currency_column") }}
     {%- endif -%}
+    {%- set tolerance = var('clock_tolerance_minutes') -%}
+    {%- set build_clock = dbt.dateadd('minute', tolerance, timestamp_literal(run_started_at)) -%}
+    {%- set earliest = "cast('" ~ var('earliest_plausible_time') ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
+    {%- set latest = dbt.dateadd('minute', tolerance, loaded_at_column) -%}
     case
         when
             {% for column in key_columns -%}
                 {{ column }} is null{% if not loop.last %} or {% endif %}
             {%- endfor %}
             then 'null_key'
-        {%- for column in timestamp_columns %}
-        when {{ to_utc_timestamp(column) }} is null
+        {%- for raw, parsed in timestamps.items() %}
+        when {{ parsed }} is null
             then 'invalid_timestamp'
         {%- endfor %}
-        {%- for column in nullable_timestamp_columns %}
-        when {{ column }} is not null and {{ to_utc_timestamp(column) }} is null
+        {%- for raw, parsed in nullable_timestamps.items() %}
+        when {{ raw }} is not null and {{ parsed }} is null
             then 'invalid_timestamp'
+        {%- endfor %}
+        when {{ loaded_at_column }} > {{ build_clock }}
+            then 'implausible_time'
+        {%- for parsed in (timestamps.values() | list) + (nullable_timestamps.values() | list) %}
+        when {{ parsed }} < {{ earliest }} or {{ parsed }} > {{ latest }}
+            then 'implausible_time'
         {%- endfor %}
         {%- if currency_column is not none %}
         when {{ known_currency_column }} is null
             then 'unknown_currency'
         {%- endif %}
+        {%- for column in amount_columns %}
+        when
+            {{ column }} < 0
+            or {{ column }} <> round({{ column }}, 2)
+            or {{ column }} is not null and try_cast({{ column }} as decimal(18, 2)) is null
+            then 'invalid_amount'
+        {%- endfor %}
+        {%- for column in minor_unit_columns %}
+        when {{ column }} < 0
+            then 'invalid_amount'
+        {%- endfor %}
         {%- if quantity_column is not none %}
         when {{ quantity_column }} < 0
             then 'negative_quantity'

@@ -1,6 +1,6 @@
 {#
-    Every landed row is accounted for (SPEC §5): for the staging model under test and its raw table,
-        landed rows (counted on the source itself)
+    Every landed row is accounted for: for the staging model under test and its raw table,
+        landed rows (counted from the files by the build step, var landed_row_counts, else on the source)
             = staged rows + rejected rows + duplicates removed (usable rows - distinct usable keys),
     and staged rows = distinct usable keys (one row per key). Rejected and usable rows come from the
     table's base model, base_<source_name>__<table_name>. Returns one row (the counts) when either fails.
@@ -15,8 +15,15 @@ with
 
 landed as (
 
-    {% if landing_has_files(source_name, table_name) %}
+    {#- counted from the files by the build step itself when it passes them (var landed_row_counts), so that a
+        file the sources' pattern misses shows as a difference; else counted on the source -#}
+    {%- set counted = var('landed_row_counts', {}) or {} %}
+    {%- set table_key = source_name ~ '.' ~ table_name %}
+    {% if table_key in counted %}
+    select {{ counted[table_key] }} as landed_rows
+    {% elif landing_has_files(source_name, table_name) %}
     select count(*) as landed_rows from {{ landed_relation }}
+    where {{ landed_by_as_of() }}
     {% else %}
     select 0 as landed_rows
     {% endif %}

@@ -6,13 +6,19 @@
     lookback (macros/incremental.sql) and merges them by rejected_record_id; copies of one junk row share their
     `_loaded_at`, so they are always re-read together and keep their numbers. A plain table on Spark.
 #}
+{#
+    A row rejected as implausible_time can become usable later (a `_loaded_at` ahead of the build's clock is
+    plausible once the clock has passed it), so those are never part of the watermark and are judged again in
+    every build: the pre-hook drops them and the build adds back the ones that are still implausible.
+#}
 {{ config(
     materialized=('table' if target.type == 'spark' else 'incremental'),
     unique_key='rejected_record_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where reason = 'implausible_time'{% endif %}",
 ) }}
-{%- set watermark = incremental_watermark() %}
+{%- set watermark = incremental_watermark(where="reason <> 'implausible_time'") %}
 {%- set base_models = [
     ('shop.cart_events', 'base_shop__cart_events'),
     ('shop.orders', 'base_shop__orders'),
@@ -41,7 +47,10 @@ with
     from {{ ref(base_model) }}
     where
         reject_reason is not null
-        and {{ incremental_landing_filter(ref(base_model), none, watermark) }}
+        and (
+            {{ incremental_landing_filter(ref(base_model), none, watermark) }}
+            or reject_reason = 'implausible_time'
+        )
 
 ),
 

@@ -39,7 +39,8 @@ renamed as (
         cast(message_id as {{ dbt.type_string() }}) as message_id,
         datetime_utc as occurred_at,
         cast(datetime_utc as date) as event_date,
-        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at,
+        landed_row_id
     from base
 
 ),
@@ -47,7 +48,7 @@ renamed as (
 deduplicated as (
 
     select * from renamed
-    qualify row_number() over (partition by event_id order by loaded_at desc) = 1
+    qualify row_number() over (partition by event_id order by loaded_at desc, landed_row_id desc) = 1
 
 )
 

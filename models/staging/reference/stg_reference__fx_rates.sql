@@ -13,7 +13,8 @@ renamed as (
         cast(rate_date as date) as rate_date,
         currency_code as currency,
         cast(rate_to_usd as decimal(18, 8)) as rate_to_usd,
-        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at,
+        landed_row_id
     from base
 
 ),
@@ -34,7 +35,7 @@ keyed as (
 deduplicated as (
 
     select * from keyed
-    qualify row_number() over (partition by fx_rate_id order by loaded_at desc) = 1
+    qualify row_number() over (partition by fx_rate_id order by loaded_at desc, landed_row_id desc) = 1
 
 )
 

@@ -38,7 +38,8 @@ renamed as (
         cast(quantity as {{ dbt.type_int() }}) as quantity,
         cast(unit_price as decimal(18, 2)) as unit_price,
         currency_code as currency,
-        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at,
+        landed_row_id
     from base
 
 ),
@@ -46,7 +47,7 @@ renamed as (
 deduplicated as (
 
     select * from renamed
-    qualify row_number() over (partition by event_id order by loaded_at desc) = 1
+    qualify row_number() over (partition by event_id order by loaded_at desc, landed_row_id desc) = 1
 
 )
 

@@ -14,7 +14,8 @@ renamed as (
         cast(order_id as {{ dbt.type_bigint() }}) as order_id,
         lower(trim(status)) as status,
         created_at_utc as created_at,
-        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at,
+        landed_row_id
     from base
 
 ),
@@ -22,7 +23,7 @@ renamed as (
 deduplicated as (
 
     select * from renamed
-    qualify row_number() over (partition by fulfillment_id order by loaded_at desc) = 1
+    qualify row_number() over (partition by fulfillment_id order by loaded_at desc, landed_row_id desc) = 1
 
 )
 

@@ -16,7 +16,8 @@ renamed as (
         lower(trim(reason)) as reason,
         cast(order_id as {{ dbt.type_bigint() }}) as order_id,
         occurred_at_utc as occurred_at,
-        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at,
+        landed_row_id
     from base
 
 ),
@@ -24,7 +25,7 @@ renamed as (
 deduplicated as (
 
     select * from renamed
-    qualify row_number() over (partition by movement_id order by loaded_at desc) = 1
+    qualify row_number() over (partition by movement_id order by loaded_at desc, landed_row_id desc) = 1
 
 )
 

@@ -20,7 +20,8 @@ renamed as (
         cast(sku as {{ dbt.type_string() }}) as sku,
         cast(quantity as {{ dbt.type_int() }}) as quantity,
         cast(unit_price as decimal(18, 2)) as unit_price,
-        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at,
+        landed_row_id
     from base
 
 ),
@@ -28,7 +29,7 @@ renamed as (
 deduplicated as (
 
     select * from renamed
-    qualify row_number() over (partition by order_line_id order by loaded_at desc) = 1
+    qualify row_number() over (partition by order_line_id order by loaded_at desc, landed_row_id desc) = 1
 
 )
 

@@ -22,7 +22,8 @@ renamed as (
         currency_code as currency,
         lower(trim(source_name)) as source_name,
         coalesce(cast(test as boolean), false) as is_test,
-        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at,
+        landed_row_id
     from base
 
 ),
@@ -33,7 +34,7 @@ deduplicated as (
     select * from renamed
     qualify row_number() over (
         partition by order_id
-        order by updated_at desc, loaded_at desc
+        order by updated_at desc, loaded_at desc, landed_row_id desc
     ) = 1
 
 )

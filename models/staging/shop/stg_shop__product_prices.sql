@@ -14,7 +14,8 @@ renamed as (
         cast(price as decimal(18, 2)) as price,
         currency_code as currency,
         valid_from_utc as valid_from_at,
-        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at,
+        landed_row_id
     from base
 
 ),
@@ -41,7 +42,7 @@ keyed as (
 deduplicated as (
 
     select * from keyed
-    qualify row_number() over (partition by product_price_id order by loaded_at desc) = 1
+    qualify row_number() over (partition by product_price_id order by loaded_at desc, landed_row_id desc) = 1
 
 )
 

@@ -19,7 +19,8 @@ renamed as (
         lower(trim(gateway)) as gateway,
         cast(gateway_reference as {{ dbt.type_string() }}) as gateway_reference,
         created_at_utc as created_at,
-        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at,
+        landed_row_id
     from base
 
 ),
@@ -27,7 +28,7 @@ renamed as (
 deduplicated as (
 
     select * from renamed
-    qualify row_number() over (partition by transaction_id order by loaded_at desc) = 1
+    qualify row_number() over (partition by transaction_id order by loaded_at desc, landed_row_id desc) = 1
 
 )
 

@@ -12,7 +12,7 @@
 ) }}
 
 {%- set watermark = incremental_watermark() %}
-{%- set event_date = 'cast(' ~ epoch_to_timestamp('created') ~ ' as date)' %}
+{%- set event_date = 'cast(created_at_utc as date)' %}
 
 with
 
@@ -36,14 +36,15 @@ renamed as (
         currency_code as currency,
         lower(trim(status)) as status,
         coalesce(cast(captured as boolean), false) as is_captured,
-        {{ epoch_to_timestamp('created') }} as created_at,
+        created_at_utc as created_at,
         {{ event_date }} as event_date,
         cast(failure_code as {{ dbt.type_string() }}) as failure_code,
         cast(metadata as {{ dbt.type_string() }}) as metadata,
         {{ json_extract_text('metadata', 'order_id') }} as metadata_order_id,
         {{ json_extract_text('metadata', 'cart_token') }} as metadata_cart_token,
         coalesce(cast(livemode as boolean), false) as is_livemode,
-        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at,
+        landed_row_id
     from base
 
 ),
@@ -51,7 +52,7 @@ renamed as (
 deduplicated as (
 
     select * from renamed
-    qualify row_number() over (partition by charge_id order by loaded_at desc) = 1
+    qualify row_number() over (partition by charge_id order by loaded_at desc, landed_row_id desc) = 1
 
 )
 

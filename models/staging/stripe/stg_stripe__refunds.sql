@@ -16,8 +16,9 @@ renamed as (
         currency_code as currency,
         lower(trim(status)) as status,
         cast(reason as {{ dbt.type_string() }}) as reason,
-        {{ epoch_to_timestamp('created') }} as created_at,
-        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+        created_at_utc as created_at,
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at,
+        landed_row_id
     from base
 
 ),
@@ -25,7 +26,7 @@ renamed as (
 deduplicated as (
 
     select * from renamed
-    qualify row_number() over (partition by refund_id order by loaded_at desc) = 1
+    qualify row_number() over (partition by refund_id order by loaded_at desc, landed_row_id desc) = 1
 
 )
 

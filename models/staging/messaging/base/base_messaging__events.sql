@@ -11,8 +11,9 @@ source as (
 
     select
         *,
-        {{ landed_file_columns(source('messaging', 'events')) }}
+        {{ landed_file_columns(source('messaging', 'events'), 'messaging', 'events') }}
     from {{ source('messaging', 'events') }}
+    where {{ landed_by_as_of() }}
 
 ),
 
@@ -50,7 +51,7 @@ tagged as (
         ]) }} as raw_row,
         {{ reject_reason(
             key_columns=['event_id'],
-            timestamp_columns=['datetime']
+            timestamps={'datetime': 'datetime_utc'}
         ) }} as reject_reason
     from parsed
 

@@ -15,8 +15,9 @@ source as (
 
     select
         *,
-        {{ landed_file_columns(fx_rates_source) }}
+        {{ landed_file_columns(fx_rates_source, 'reference', 'fx_rates') }}
     from {{ fx_rates_source }}
+    where {{ landed_by_as_of() }}
 
 ),
 
@@ -48,6 +49,7 @@ parsed as (
     select
         {{ landed_row_id('reference', 'fx_rates', 'source') }} as landed_row_id,
         source.rate_date,
+        cast(source.rate_date as {{ dbt.type_timestamp() }}) as rate_date_at,
         source.currency,
         source.rate_to_usd,
         source._loaded_at,
@@ -71,6 +73,7 @@ tagged as (
         ]) }} as raw_row,
         {{ reject_reason(
             key_columns=['rate_date', 'currency'],
+            timestamps={'rate_date': 'rate_date_at'},
             currency_column='currency',
             known_currency_column='currency_code'
         ) }} as reject_reason

@@ -11,8 +11,9 @@ source as (
 
     select
         *,
-        {{ landed_file_columns(source('shop', 'cart_events')) }}
+        {{ landed_file_columns(source('shop', 'cart_events'), 'shop', 'cart_events') }}
     from {{ source('shop', 'cart_events') }}
+    where {{ landed_by_as_of() }}
 
 ),
 
@@ -66,7 +67,8 @@ tagged as (
         {# an event without its cart cannot be used: cart_token is a key of the event too #}
         {{ reject_reason(
             key_columns=['event_id', 'cart_token'],
-            timestamp_columns=['occurred_at'],
+            timestamps={'occurred_at': 'occurred_at_utc'},
+            amount_columns=['unit_price'],
             currency_column='currency',
             known_currency_column='currency_code',
             quantity_column='quantity'

@@ -9,8 +9,9 @@ source as (
 
     select
         *,
-        {{ landed_file_columns(source('shop', 'fulfillments')) }}
+        {{ landed_file_columns(source('shop', 'fulfillments'), 'shop', 'fulfillments') }}
     from {{ source('shop', 'fulfillments') }}
+    where {{ landed_by_as_of() }}
 
 ),
 
@@ -42,7 +43,7 @@ tagged as (
         ]) }} as raw_row,
         {{ reject_reason(
             key_columns=['fulfillment_id'],
-            timestamp_columns=['created_at']
+            timestamps={'created_at': 'created_at_utc'}
         ) }} as reject_reason
     from parsed
 

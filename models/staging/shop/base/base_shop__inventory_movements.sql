@@ -9,8 +9,9 @@ source as (
 
     select
         *,
-        {{ landed_file_columns(source('shop', 'inventory_movements')) }}
+        {{ landed_file_columns(source('shop', 'inventory_movements'), 'shop', 'inventory_movements') }}
     from {{ source('shop', 'inventory_movements') }}
+    where {{ landed_by_as_of() }}
 
 ),
 
@@ -46,7 +47,7 @@ tagged as (
         ]) }} as raw_row,
         {{ reject_reason(
             key_columns=['movement_id'],
-            timestamp_columns=['occurred_at']
+            timestamps={'occurred_at': 'occurred_at_utc'}
         ) }} as reject_reason
     from parsed
 

@@ -9,8 +9,9 @@ source as (
 
     select
         *,
-        {{ landed_file_columns(source('shop', 'order_lines')) }}
+        {{ landed_file_columns(source('shop', 'order_lines'), 'shop', 'order_lines') }}
     from {{ source('shop', 'order_lines') }}
+    where {{ landed_by_as_of() }}
 
 ),
 
@@ -43,6 +44,7 @@ tagged as (
         ]) }} as raw_row,
         {{ reject_reason(
             key_columns=['order_id', 'line_number'],
+            amount_columns=['unit_price'],
             quantity_column='quantity'
         ) }} as reject_reason
     from parsed

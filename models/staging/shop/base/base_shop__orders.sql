@@ -11,8 +11,9 @@ source as (
 
     select
         *,
-        {{ landed_file_columns(source('shop', 'orders')) }}
+        {{ landed_file_columns(source('shop', 'orders'), 'shop', 'orders') }}
     from {{ source('shop', 'orders') }}
+    where {{ landed_by_as_of() }}
 
 ),
 
@@ -71,8 +72,9 @@ tagged as (
         ]) }} as raw_row,
         {{ reject_reason(
             key_columns=['order_id'],
-            timestamp_columns=['created_at', 'updated_at'],
-            nullable_timestamp_columns=['cancelled_at'],
+            timestamps={'created_at': 'created_at_utc', 'updated_at': 'updated_at_utc'},
+            nullable_timestamps={'cancelled_at': 'cancelled_at_utc'},
+            amount_columns=['total_price'],
             currency_column='currency',
             known_currency_column='currency_code'
         ) }} as reject_reason

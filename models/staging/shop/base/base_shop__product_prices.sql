@@ -9,8 +9,9 @@ source as (
 
     select
         *,
-        {{ landed_file_columns(source('shop', 'product_prices')) }}
+        {{ landed_file_columns(source('shop', 'product_prices'), 'shop', 'product_prices') }}
     from {{ source('shop', 'product_prices') }}
+    where {{ landed_by_as_of() }}
 
 ),
 
@@ -51,7 +52,8 @@ tagged as (
         ]) }} as raw_row,
         {{ reject_reason(
             key_columns=['sku', 'currency', 'valid_from'],
-            timestamp_columns=['valid_from'],
+            timestamps={'valid_from': 'valid_from_utc'},
+            amount_columns=['price'],
             currency_column='currency',
             known_currency_column='currency_code'
         ) }} as reject_reason

@@ -9,8 +9,9 @@ source as (
 
     select
         *,
-        {{ landed_file_columns(source('shop', 'transactions')) }}
+        {{ landed_file_columns(source('shop', 'transactions'), 'shop', 'transactions') }}
     from {{ source('shop', 'transactions') }}
+    where {{ landed_by_as_of() }}
 
 ),
 
@@ -61,7 +62,8 @@ tagged as (
         ]) }} as raw_row,
         {{ reject_reason(
             key_columns=['transaction_id'],
-            timestamp_columns=['created_at'],
+            timestamps={'created_at': 'created_at_utc'},
+            amount_columns=['amount'],
             currency_column='currency',
             known_currency_column='currency_code'
         ) }} as reject_reason

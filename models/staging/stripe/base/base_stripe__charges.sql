@@ -9,8 +9,9 @@ source as (
 
     select
         *,
-        {{ landed_file_columns(source('stripe', 'charges')) }}
+        {{ landed_file_columns(source('stripe', 'charges'), 'stripe', 'charges') }}
     from {{ source('stripe', 'charges') }}
+    where {{ landed_by_as_of() }}
 
 ),
 
@@ -33,6 +34,7 @@ parsed as (
         source.status,
         source.captured,
         source.created,
+        {{ epoch_to_timestamp('source.created') }} as created_at_utc,
         source.failure_code,
         source.metadata,
         source.livemode,
@@ -67,6 +69,8 @@ tagged as (
         ]) }} as raw_row,
         {{ reject_reason(
             key_columns=['id'],
+            timestamps={'created': 'created_at_utc'},
+            minor_unit_columns=['amount', 'amount_captured', 'amount_refunded'],
             currency_column='currency',
             known_currency_column='currency_code'
         ) }} as reject_reason

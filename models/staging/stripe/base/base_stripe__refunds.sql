@@ -9,8 +9,9 @@ source as (
 
     select
         *,
-        {{ landed_file_columns(source('stripe', 'refunds')) }}
+        {{ landed_file_columns(source('stripe', 'refunds'), 'stripe', 'refunds') }}
     from {{ source('stripe', 'refunds') }}
+    where {{ landed_by_as_of() }}
 
 ),
 
@@ -31,6 +32,7 @@ parsed as (
         source.status,
         source.reason,
         source.created,
+        {{ epoch_to_timestamp('source.created') }} as created_at_utc,
         source._loaded_at,
         currencies.currency as currency_code,
         currencies.minor_unit_digits
@@ -57,6 +59,8 @@ tagged as (
         ]) }} as raw_row,
         {{ reject_reason(
             key_columns=['id'],
+            timestamps={'created': 'created_at_utc'},
+            minor_unit_columns=['amount'],
             currency_column='currency',
             known_currency_column='currency_code'
         ) }} as reject_reason
