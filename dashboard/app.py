@@ -13,6 +13,7 @@ import streamlit as st
 import ui
 
 REFRESH_ATTEMPTS_KEY = "_refresh_attempts"
+BROKEN_KEY = "_warehouse_error"
 MAX_REFRESH_ATTEMPTS = 10
 
 st.set_page_config(page_title="Cart Recovery Warehouse", page_icon="🛒", layout="wide")
@@ -38,17 +39,33 @@ def nothing_published() -> None:
 
 
 def refreshing() -> None:
-    """A publish is swapping the file: say so, wait a moment and try again (a few times)."""
+    """A publish replaced the file while this page ran: run the page again, on the new file (a few times)."""
     attempts = st.session_state.get(REFRESH_ATTEMPTS_KEY, 0) + 1
     st.session_state[REFRESH_ATTEMPTS_KEY] = attempts
     if attempts <= MAX_REFRESH_ATTEMPTS:
-        st.info("🔄 The warehouse is refreshing: a new build is being published. Reloading in a moment…")
         time.sleep(db.REFRESH_PAUSE_SECONDS)
         st.rerun()
-    st.warning("The warehouse is still being refreshed. Try again in a minute.")
+    st.warning("New builds are being published faster than this page can read them. Try again in a minute.")
     if st.button("Try again", key="refresh_try_again"):
         st.session_state[REFRESH_ATTEMPTS_KEY] = 0
         st.rerun()
+
+
+def broken(error: Exception) -> None:
+    """The published file cannot be read: say so plainly. It is not being refreshed; only a build fixes it."""
+    st.title("Cart Recovery Warehouse")
+    st.error(
+        f"The published warehouse `{db.warehouse_path()}` cannot be read: the file is damaged (for example "
+        "truncated or overwritten by hand). No build is replacing it right now.\n\n"
+        "Run `make build` to build and publish it again; this page shows the figures as soon as that passes."
+    )
+    st.caption(f"Details: {error}")
+    if st.button("Check again", key="broken_check_again"):
+        st.rerun()
+
+
+def unreadable() -> None:
+    broken(st.session_state[BROKEN_KEY])
 
 
 def sidebar_status(build: db.Build) -> None:
@@ -62,7 +79,12 @@ def sidebar_status(build: db.Build) -> None:
         )
 
 
-build = db.current_build()
+try:
+    build = db.current_build()
+except db.WarehouseBrokenError as error:
+    st.session_state[BROKEN_KEY] = error
+    st.navigation([st.Page(unreadable, title="Warehouse unreadable", icon=":material/error:")]).run()
+    st.stop()
 if build is None:
     st.navigation([st.Page(nothing_published, title="Not published yet", icon=":material/hourglass_empty:")]).run()
     st.stop()
@@ -76,3 +98,5 @@ try:
     st.session_state[REFRESH_ATTEMPTS_KEY] = 0
 except db.WarehouseRefreshingError:
     refreshing()
+except db.WarehouseBrokenError as error:
+    broken(error)

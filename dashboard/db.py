@@ -13,7 +13,6 @@ public marts only (SPEC §5) plus the build's own metadata tables written by the
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import threading
 import time
@@ -60,12 +59,18 @@ _QUERY_LOCK = threading.Lock()
 
 
 class WarehouseRefreshingError(RuntimeError):
-    """The published file is being swapped by a publish right now; try again in a moment."""
+    """A publish replaced the file between two queries of one page; the page is run again on the new file."""
+
+
+class WarehouseBrokenError(RuntimeError):
+    """The published file exists but cannot be read (corrupt or truncated): no publish is under way that would
+    fix it; it has to be rebuilt."""
 
 
 @dataclass(frozen=True)
 class Build:
-    """The published warehouse as it is now. `version` changes with every publish and keys every cache."""
+    """The published warehouse as it is now, identified from the file itself (its `warehouse_build` row), never
+    from a file beside it. `version` changes with every publish and keys every cache."""
 
     path: str
     version: str
@@ -92,28 +97,46 @@ def warehouse_path() -> Path:
     return path if path.is_absolute() else REPO_ROOT / path
 
 
-def marker_path() -> Path:
-    """The JSON build marker the publish step writes beside the published file."""
-    return warehouse_path().with_suffix(".build.json")
-
-
 def current_build() -> Build | None:
-    """The current publish (cheap: one stat and one small JSON read); None when nothing is published."""
+    """The current publish (one stat, and one small read of the file when it changed); None when nothing is
+    published. Raises WarehouseBrokenError when the file cannot be read."""
     path = warehouse_path()
     try:
         stat = path.stat()
     except FileNotFoundError:
         return None
-    try:
-        marker = json.loads(marker_path().read_text())
-    except (FileNotFoundError, ValueError):
-        marker = {}
+    file_version = f"{stat.st_ino}:{stat.st_mtime_ns}:{stat.st_size}"
+    invocation_id, built_at = _build_identity(str(path), file_version)
     return Build(
         path=str(path),
-        version=f"{stat.st_ino}:{stat.st_mtime_ns}:{stat.st_size}:{marker.get('dbt_invocation_id')}",
-        invocation_id=marker.get("dbt_invocation_id"),
-        published_at=marker.get("published_at"),
+        version=f"{file_version}:{invocation_id}",
+        invocation_id=invocation_id,
+        published_at=built_at,
     )
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=8)
+def _build_identity(path: str, file_version: str) -> tuple[str | None, str | None]:
+    """The invocation id and build time recorded inside the file (cached per file version)."""
+    last_error: Exception | None = None
+    for attempt in range(CONNECT_ATTEMPTS):
+        if attempt:
+            time.sleep(RETRY_PAUSE_SECONDS * attempt)
+        with _QUERY_LOCK:
+            try:
+                con = _connect(path)
+            except duckdb.Error as error:
+                last_error = error
+                continue
+            try:
+                row = con.execute("select max(invocation_id), max(built_at) from warehouse_build").fetchall()[0]
+            except duckdb.Error as error:
+                last_error = error
+                continue
+            finally:
+                con.close()
+        return row[0], None if row[1] is None else row[1].replace(tzinfo=dt.UTC).isoformat()
+    raise WarehouseBrokenError(f"{path} cannot be read as a published warehouse: {last_error}")
 
 
 def publish_version() -> str | None:
@@ -137,8 +160,8 @@ def _connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
 def query(sql: str, params: Sequence[Any] = (), build: Build | None = None) -> pd.DataFrame:
     """Run one parameterised (`?`) query on a fresh read-only connection.
 
-    With `build`, the file must hold that build (its `warehouse_build` invocation id equals the marker's):
-    while a publish swaps the file the query is retried briefly, then `WarehouseRefreshingError` is raised.
+    With `build`, the file must still hold that build (its `warehouse_build` invocation id): when a publish
+    replaced it since the page started, `WarehouseRefreshingError` makes the page run again on the new file.
     """
     path = build.path if build else warehouse_path()
     for attempt in range(CONNECT_ATTEMPTS):
@@ -148,16 +171,16 @@ def query(sql: str, params: Sequence[Any] = (), build: Build | None = None) -> p
             try:
                 con = _connect(path)
             except duckdb.IOException:
-                continue  # the file is being replaced or is not complete yet
+                continue  # an I/O hiccup: try again
             try:
                 if build is not None and build.invocation_id is not None:
                     found = con.execute("select max(invocation_id) from warehouse_build").fetchall()[0][0]
                     if found != build.invocation_id:
-                        continue  # the marker and the file disagree: a publish is swapping them
+                        raise WarehouseRefreshingError(f"{path} was replaced by a new publish.")
                 return con.execute(sql, list(params)).df()
             finally:
                 con.close()
-    raise WarehouseRefreshingError(f"The warehouse at {path} is being refreshed by a new publish.")
+    raise WarehouseBrokenError(f"{path} cannot be opened as a published warehouse.")
 
 
 # --- filters -----------------------------------------------------------------------------------------------
