@@ -9,7 +9,10 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
 from conftest import Warehouse
+
+pytestmark = pytest.mark.reliability  # make test-reliability
 
 
 def sha256(path: Path) -> str:

@@ -755,21 +755,28 @@ def test_a_new_publish_shows_at_once(private_copy: Path) -> None:
     assert int(after.replace(",", "")) == int(before.replace(",", "")) - eur
 
 
-def test_refreshing_notice_while_the_file_and_marker_disagree(
+def test_the_file_alone_says_which_build_it_holds(monkeypatch: pytest.MonkeyPatch, private_copy: Path) -> None:
+    """The dashboard identifies the build from the file itself: a marker beside it that says something else (a
+    publish killed between replacing the file and writing the marker) changes nothing."""
+    marker = private_copy.with_suffix(".build.json")
+    marker.write_text(json.dumps({**json.loads(marker.read_text()), "dbt_invocation_id": "a-publish-in-flight"}))
+    at = run_app()
+    assert not at.warning and not at.error
+    assert metrics(at)["Abandoned carts"] != "0"
+    assert db.current_build().invocation_id == one(private_copy, "select invocation_id from warehouse_build")
+    marker.unlink()
+    assert run_app().metric, "no marker at all is fine too"
+
+
+def test_a_damaged_file_is_reported_as_broken_not_refreshing(
     monkeypatch: pytest.MonkeyPatch, private_copy: Path
 ) -> None:
     monkeypatch.setattr(db, "RETRY_PAUSE_SECONDS", 0.0)
-    monkeypatch.setattr(db, "REFRESH_PAUSE_SECONDS", 0.0)
-    marker = private_copy.with_suffix(".build.json")
-    good = marker.read_text()
-    marker.write_text(json.dumps({**json.loads(good), "dbt_invocation_id": "a-publish-in-flight"}))
-
+    data = private_copy.read_bytes()
+    private_copy.write_bytes(data[: len(data) // 3])  # truncated
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
-    assert "still being refreshed" in at.warning[0].value
     assert not at.metric
-
-    marker.write_text(good)  # the publish has finished
-    at.button(key="refresh_try_again").click().run()
-    assert not at.exception
-    assert metrics(at)["Abandoned carts"] != "0"
+    assert "cannot be read: the file is damaged" in at.error[0].value
+    assert "No build is replacing it right now" in at.error[0].value
+    assert "make build" in at.error[0].value

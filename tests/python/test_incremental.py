@@ -22,6 +22,8 @@ from conftest import Warehouse, make_env
 
 from cart_recovery.landing import land, loaded_at_quantile, split_by_loaded_at
 
+pytestmark = pytest.mark.reliability  # make test-reliability
+
 #: the incremental models' tables, compared as well as the public marts
 INCREMENTAL_TABLES = (
     "stg_shop__cart_events",
