@@ -23,8 +23,10 @@ import yaml
 from cart_recovery import publish
 from cart_recovery.dbt_run import check_freshness, describe_failure, failed_nodes, read_run_results, run_dbt
 from cart_recovery.errors import BuildError, BuildLockedError, LandingError
-from cart_recovery.landing_check import check_landing, count_landed_by
+from cart_recovery.landing_check import check_landing, count_landed_by, load_contract
 from cart_recovery.paths import LockHeldError, Paths, build_locks
+
+SYSTEMS = ("shop", "stripe", "messaging")
 
 #: Fault injection for the kill-at-every-phase tests: with CART_RECOVERY_PAUSE_AT=<phase> the build writes the
 #: phase to $CART_RECOVERY_PAUSE_FILE when it gets there and waits, so a test can kill it at exactly that point.
@@ -49,12 +51,23 @@ def require_landing_data(raw_dir: Path) -> None:
         raise LandingError(f"Nothing is landed under {raw_dir}: no <system>/<table>/*.parquet files. {advice}")
 
 
-def build_vars(dbt_vars: str | None, row_counts: dict[str, int]) -> dict[str, Any]:
-    """The user's --vars (YAML or JSON) plus the landed row counts for the conservation test."""
-    user = yaml.safe_load(dbt_vars) if dbt_vars else {}
-    if not isinstance(user, dict):
+def user_vars(dbt_vars: str | None) -> dict[str, Any]:
+    """The user's --vars (YAML or JSON)."""
+    variables = yaml.safe_load(dbt_vars) if dbt_vars else {}
+    if not isinstance(variables, dict):
         raise BuildError(f"--vars must be a YAML or JSON mapping, got {dbt_vars!r}")
-    return {**user, "landed_row_counts": row_counts}
+    return variables
+
+
+def effective_vars(project_dir: Path, variables: dict[str, Any]) -> dict[str, Any]:
+    """dbt_project.yml's var defaults overridden by the user's vars (what the models will see)."""
+    project = yaml.safe_load((project_dir / "dbt_project.yml").read_text())
+    return {**(project.get("vars") or {}), **variables}
+
+
+def source_formats(variables: dict[str, Any]) -> dict[str, str]:
+    """Which format each system is read in (docs/connectors.md)."""
+    return {system: str(variables.get(f"{system}_source_format", "native")) for system in SYSTEMS}
 
 
 def pinned_as_of(variables: dict[str, Any]) -> dt.datetime | None:
@@ -84,26 +97,42 @@ def build(
 
 def _build(paths: Paths, dbt_vars: str | None, full_refresh: bool, log: Any) -> dict[str, Any]:
     checkpoint("locked")
-    require_landing_data(paths.raw_dir)
-    report = check_landing(paths.raw_dir)
+    variables = user_vars(dbt_vars)
+    everything = effective_vars(paths.project_dir, variables)
+    formats = source_formats(everything)
+    # a Fivetran DuckDB destination attached as a database has no files to list (docs/connectors.md)
+    attached = bool(os.environ.get("CART_RECOVERY_SOURCE_DB"))
+    contracts = [
+        contract
+        for contract in load_contract(paths.project_dir, formats, everything)
+        if not (attached and contract.source.startswith("fivetran_"))
+    ]
+    if not attached:
+        require_landing_data(paths.raw_dir)
+    report = check_landing(paths.raw_dir, contracts)
     if report.problems:
         raise LandingError(
             "\n".join(
                 [
                     *report.problems[:50],
                     f"The landing under {paths.raw_dir} breaks its contract in {len(report.problems)} place(s) "
-                    "(README 'Landing real data'); nothing was built.",
+                    "(README 'Landing real data', docs/connectors.md); nothing was built.",
                 ]
             )
         )
-    variables = build_vars(dbt_vars, report.row_counts)
+    variables["landed_row_counts"] = report.row_counts
     as_of = pinned_as_of(variables)
     if as_of is not None:
-        variables["landed_row_counts"] = count_landed_by(paths.raw_dir, report, as_of)
+        variables["landed_row_counts"] = count_landed_by(paths.raw_dir, report, as_of, contracts)
     publish.remove_database_file(paths.build_path)
     paths.target_path.mkdir(parents=True, exist_ok=True)
     args = ["build", "--vars", json.dumps(variables, default=str)]
-    continue_from_published = not full_refresh and as_of is None and not publish.was_pinned(paths.published_path)
+    continue_from_published = (
+        not full_refresh
+        and as_of is None
+        and not publish.was_pinned(paths.published_path)
+        and publish.published_formats(paths.published_path) in (None, formats)
+    )
     if continue_from_published and publish.start_from_published(paths.published_path, paths.build_path):
         log(f"Continuing from the published warehouse {paths.published_path} (incremental)")
     else:
@@ -131,8 +160,8 @@ def _build(paths: Paths, dbt_vars: str | None, full_refresh: bool, log: Any) -> 
         raise BuildError("\n".join(lines))
 
     built_at = dt.datetime.now(dt.UTC)
-    sources_json = check_freshness(paths, log=log)
-    publish.record_build_info(paths, run_results, built_at, sources_json, as_of)
+    sources_json = check_freshness(paths, contracts, attached, log=log)
+    publish.record_build_info(paths, run_results, built_at, sources_json, as_of, formats)
     checkpoint("before_replace")
     publish.publish_file(paths.build_path, paths.published_path)
     checkpoint("after_replace")

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cart_recovery.landing_check import TableContract
 from cart_recovery.paths import Paths
 
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error", "skipped"})
@@ -25,6 +26,11 @@ HINTS = {
         "Landed rows are not all staged, rejected or counted as duplicates. Usually a late file stamped more than "
         "incremental_lookback_hours before the newest landing, rewritten landing files, or a row whose _loaded_at "
         "was in the future when it was first read. Run `python -m cart_recovery build --full-refresh`."
+    ),
+    "assert_attribution_by_person_has_emails": (
+        "messaging_source_format is fivetran, so Klaviyo sends reach carts through the buyer's email, but no "
+        "abandoned cart or checkout has one: every recovery would look organic. Land the checkouts' emails "
+        "(Shopify abandoned_checkout.email) or read messaging in the native format (docs/connectors.md)."
     ),
     "used_downstream": (
         "A staged row reaches no model downstream (e.g. an order line whose order was rejected). The test's "
@@ -134,7 +140,7 @@ def describe_failure(failures: list[tuple[str, str, str]]) -> list[str]:
         verb = "failed" if status == "fail" else "could not run"
         lines.append(f"{unique_id} {verb} [{status}]: {first_line}".rstrip(": "))
         if position == 0:
-            hint = next((text for name, text in HINTS.items() if f".{name}_" in unique_id), None)
+            hint = next((text for name, text in HINTS.items() if f".{name}" in unique_id), None)
             if hint:
                 lines.append(f"  What usually causes it: {hint}")
             rest = [line for line in message.splitlines()[1:] if line.strip()]
@@ -172,36 +178,31 @@ def node_result_rows(run_results: dict[str, Any]) -> list[tuple]:
 # --- source freshness --------------------------------------------------------------------------------------
 
 
-def source_tables(target_path: Path) -> list[tuple[str, str]]:
-    """(source, table) of every dbt source of the project, from the manifest the build just wrote."""
-    manifest = json.loads((target_path / "manifest.json").read_text())
-    return sorted((node["source_name"], node["name"]) for node in manifest["sources"].values())
-
-
-def is_landed(raw_dir: Path, source: str, table: str) -> bool:
-    folder = raw_dir / source / table
-    return folder.is_dir() and any(path.suffix.lower() == ".parquet" for path in folder.rglob("*"))
-
-
-def check_freshness(paths: Paths, log: Any = print) -> dict[str, Any] | None:
-    """Run `dbt source freshness` on the landed source tables and say, one line each, which are stale and what to
-    do. A table that is not landed (an optional source) is skipped with a plain line; stale sources are reported,
-    never a reason to withhold a build."""
+def check_freshness(
+    paths: Paths, contracts: list[TableContract], attached: bool = False, log: Any = print
+) -> dict[str, Any] | None:
+    """Run `dbt source freshness` on the landed source tables of this build's formats and say, one line each,
+    which are stale and what to do. A table that is not landed (an optional source) is skipped with a plain
+    line; stale sources are reported, never a reason to withhold a build."""
     (paths.target_path / "sources.json").unlink(missing_ok=True)
-    tables = source_tables(paths.target_path)
-    landed = [(source, table) for source, table in tables if is_landed(paths.raw_dir, source, table)]
-    for source, table in tables:
-        if (source, table) not in landed:
-            log(f"Freshness: {source}.{table} is not landed (an optional source); not checked.")
+    landed = []
+    for contract in contracts:
+        if (attached and contract.source.startswith("fivetran_")) or is_landed(paths.raw_dir / contract.folder):
+            landed.append(contract.name)
+        else:
+            log(f"Freshness: {contract.name} is not landed (an optional source); not checked.")
     if not landed:
         return None
-    selection = [f"source:{source}.{table}" for source, table in landed]
-    run_dbt(paths, ["source", "freshness", "--quiet", "--select", *selection], quiet=True)
+    run_dbt(paths, ["source", "freshness", "--quiet", "--select", *(f"source:{name}" for name in landed)], quiet=True)
     path = paths.target_path / "sources.json"
     sources_json = json.loads(path.read_text()) if path.exists() else None
     for line in freshness_report(sources_json):
         log(line)
     return sources_json
+
+
+def is_landed(folder: Path) -> bool:
+    return folder.is_dir() and any(path.suffix.lower() == ".parquet" for path in folder.rglob("*"))
 
 
 #: ANSI colours of the freshness report when it goes to a terminal.

@@ -31,14 +31,16 @@ IGNORED_PREFIXES = (".", "_")
 
 @dataclass(frozen=True)
 class TableContract:
-    system: str
-    table: str
+    source: str  # the dbt source, e.g. shop or fivetran_shopify
+    table: str  # its table, e.g. orders or order
+    folder: str  # where its files land under the raw dir, e.g. shop/orders or shopify/order
     columns: dict[str, str]  # column -> contract data_type, e.g. "decimal(18,2)"
     optional: bool
 
     @property
     def name(self) -> str:
-        return f"{self.system}.{self.table}"
+        """`<source>.<table>`: the key of the row counts the conservation test reads."""
+        return f"{self.source}.{self.table}"
 
 
 @dataclass
@@ -51,8 +53,14 @@ class LandingReport:
     problems: list[str] = field(default_factory=list)
 
 
-def load_contract(project_dir: Path = PROJECT_DIR) -> list[TableContract]:
-    """The landing contract from the dbt source definitions: systems whose files land under the raw dir."""
+def load_contract(
+    project_dir: Path = PROJECT_DIR, formats: dict[str, str] | None = None, variables: dict | None = None
+) -> list[TableContract]:
+    """The landing contract from the dbt source definitions: the tables of the format each system is read in
+    (`formats`: system -> native or fivetran; native when not given), in the folders Fivetran's conventions
+    name (`<connector>_schema` / `<connector>_<table>_identifier` in `variables`, docs/connectors.md)."""
+    formats = formats or {}
+    variables = variables or {}
     contracts = []
     for path in sorted(project_dir.glob(SOURCES_GLOB)):
         for source in (yaml.safe_load(path.read_text()) or {}).get("sources", []):
@@ -60,9 +68,22 @@ def load_contract(project_dir: Path = PROJECT_DIR) -> list[TableContract]:
             meta = {**(source.get("meta") or {}), **(config.get("meta") or {})}
             if "external_location" not in meta:
                 continue  # not read from the landing directory
+            name = source["name"]
+            system, source_format = meta.get("system", name), meta.get("format", "native")
+            if formats.get(system, "native") != source_format:
+                continue
+            connector = name.removeprefix("fivetran_")
             for table in source.get("tables", []):
+                table_name = table["name"]
+                table_meta = (table.get("config") or {}).get("meta") or {}
+                if source_format == "fivetran":
+                    schema = variables.get(f"{connector}_schema", connector)
+                    folder = f"{schema}/{variables.get(f'{connector}_{table_name}_identifier', table_name)}"
+                else:
+                    folder = f"{name}/{table_name}"
                 columns = {column["name"]: column.get("data_type", "") for column in table.get("columns", [])}
-                contracts.append(TableContract(source["name"], table["name"], columns, bool(meta.get("optional"))))
+                optional = bool(meta.get("optional") or table_meta.get("optional"))
+                contracts.append(TableContract(name, table_name, folder, columns, optional))
     return contracts
 
 
@@ -78,15 +99,17 @@ def readable_as(contract_type: str, arrow_type: pa.DataType) -> bool:
     """Can the base models read a column landed with `arrow_type` as the contract's type?"""
     if pa.types.is_null(arrow_type):
         return True  # a column with no value in this file
+    if " or " in contract_type:  # e.g. "timestamp or varchar": connectors land times typed or as naive text
+        return any(readable_as(part.strip(), arrow_type) for part in contract_type.split(" or "))
     wanted = contract_type.lower().replace(" ", "")
     if wanted in ("varchar", "string", "text"):
         return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
     if wanted in ("bigint", "integer", "int"):
         return pa.types.is_integer(arrow_type)
-    if wanted.startswith(("decimal", "numeric", "double", "float")):
-        return pa.types.is_decimal(arrow_type) or pa.types.is_floating(arrow_type) or pa.types.is_integer(arrow_type)
     if wanted == "boolean":
         return pa.types.is_boolean(arrow_type)
+    if wanted.startswith(("decimal", "numeric", "double", "float")):
+        return pa.types.is_decimal(arrow_type) or pa.types.is_floating(arrow_type) or pa.types.is_integer(arrow_type)
     if wanted == "timestamp":
         return pa.types.is_timestamp(arrow_type)
     if wanted == "date":
@@ -98,15 +121,14 @@ def check_landing(raw_dir: Path, contracts: list[TableContract] | None = None) -
     """List and check every raw table's files (see the module docstring)."""
     report = LandingReport()
     for contract in contracts if contracts is not None else load_contract():
-        folder = raw_dir / contract.system / contract.table
+        folder = raw_dir / contract.folder
         files = list(_data_files(folder)) if folder.is_dir() else []
         if not files:
             if contract.optional:
                 report.not_landed.append(contract.name)
             else:
                 report.problems.append(
-                    f"{folder}: no files for the required table {contract.name} (expected "
-                    f"{contract.system}/{contract.table}/*.parquet)"
+                    f"{folder}: no files for the required table {contract.name} (expected {contract.folder}/*.parquet)"
                 )
             continue
         rows = 0
@@ -135,15 +157,19 @@ def check_landing(raw_dir: Path, contracts: list[TableContract] | None = None) -
     return report
 
 
-def count_landed_by(raw_dir: Path, report: LandingReport, as_of: dt.datetime) -> dict[str, int]:
-    """Rows per landed table whose `_loaded_at` is at or before `as_of` (a build pinned to the past reads only
-    what had landed by then): the `_loaded_at` column of every file, counted without dbt."""
+def count_landed_by(
+    raw_dir: Path, report: LandingReport, as_of: dt.datetime, contracts: list[TableContract]
+) -> dict[str, int]:
+    """Rows per landed table whose landing time is at or before `as_of` (a build pinned to the past reads only
+    what had landed by then): the landing-time column of every file, counted without dbt."""
     counts = {}
-    for name in report.row_counts:
-        system, table = name.split(".", 1)
+    for contract in contracts:
+        if contract.name not in report.row_counts:
+            continue
+        loaded_at = "_fivetran_synced" if "_fivetran_synced" in contract.columns else "_loaded_at"
         total = 0
-        for path in _data_files(raw_dir / system / table):
-            loaded = pq.read_table(path, columns=["_loaded_at"]).column("_loaded_at")
+        for path in _data_files(raw_dir / contract.folder):
+            loaded = pq.read_table(path, columns=[loaded_at]).column(loaded_at)
             total += pc.sum(pc.less_equal(loaded, pa.scalar(as_of, loaded.type))).as_py() or 0
-        counts[name] = total
+        counts[contract.name] = total
     return counts

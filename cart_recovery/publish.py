@@ -63,24 +63,37 @@ def carry_over_history(published_path: Path, build_path: Path) -> list[str]:
     return [f"{schema}.{table}" for schema, table in tables]
 
 
-def was_pinned(published_path: Path) -> bool:
-    """True when the published warehouse was built with a pinned `as_of` (a view of the past, which the next
-    build must not continue from)."""
+def _published_build_value(published_path: Path, column: str) -> Any:
+    """One column of the published warehouse's warehouse_build row; None when there is no such file, table or
+    column (a build from before it existed), or the file cannot be read (it is rebuilt from scratch anyway)."""
     if not published_path.exists():
-        return False
+        return None
     try:
         con = open_read_only(published_path)
     except duckdb.Error:
-        return False  # an unreadable file is rebuilt from scratch anyway
+        return None
     try:
         columns = {row[0] for row in con.execute(f"describe {BUILD_INFO_TABLE}").fetchall()}
-        if "pinned_as_of" not in columns:
-            return False
-        return con.execute(f"select bool_or(pinned_as_of is not null) from {BUILD_INFO_TABLE}").fetchall()[0][0]
+        if column not in columns:
+            return None
+        return con.execute(f"select max({column}) from {BUILD_INFO_TABLE}").fetchall()[0][0]
     except duckdb.CatalogException:
-        return False
+        return None
     finally:
         con.close()
+
+
+def was_pinned(published_path: Path) -> bool:
+    """True when the published warehouse was built with a pinned `as_of` (a view of the past, which the next
+    build must not continue from)."""
+    return _published_build_value(published_path, "pinned_as_of") is not None
+
+
+def published_formats(published_path: Path) -> dict[str, str] | None:
+    """The source format of each system the published warehouse was built from (None when unknown): a build
+    that reads a system in another format starts from scratch."""
+    value = _published_build_value(published_path, "source_formats")
+    return json.loads(value) if value else None
 
 
 def record_build_info(
@@ -89,6 +102,7 @@ def record_build_info(
     built_at: dt.datetime,
     sources_json: dict[str, Any] | None = None,
     pinned_as_of: dt.datetime | None = None,
+    formats: dict[str, str] | None = None,
 ) -> None:
     """Store the build's identity, its node results and source freshness inside the build file, so readers see
     the build they actually read (the dashboard's Data health page reads these tables)."""
@@ -109,10 +123,11 @@ def record_build_info(
             con.executemany(f"insert into {FRESHNESS_TABLE} values (?, ?, ?, ?, ?, ?)", fresh)
         con.execute(
             f"create or replace table {BUILD_INFO_TABLE} (invocation_id varchar, built_at timestamp, "
-            "dbt_version varchar, nodes_passed integer, raw_dir varchar, pinned_as_of timestamp)"
+            "dbt_version varchar, nodes_passed integer, raw_dir varchar, pinned_as_of timestamp, "
+            "source_formats varchar)"
         )
         con.execute(
-            f"insert into {BUILD_INFO_TABLE} values (?, ?, ?, ?, ?, ?)",
+            f"insert into {BUILD_INFO_TABLE} values (?, ?, ?, ?, ?, ?, ?)",
             [
                 metadata.get("invocation_id"),
                 built_at.replace(tzinfo=None),
@@ -120,6 +135,7 @@ def record_build_info(
                 sum(node_counts(run_results).values()),
                 str(paths.raw_dir),
                 pinned_as_of,
+                json.dumps(formats or {}, sort_keys=True),
             ],
         )
         con.execute("checkpoint")

@@ -66,7 +66,7 @@
 {% macro cart_definitions() -%}
     {%- set names = [
         'reporting_currency', 'reporting_timezone', 'fx_max_staleness_days', 'abandonment_window_minutes',
-        'recovery_window_days', 'attribution_window_hours', 'as_of',
+        'recovery_window_days', 'attribution_window_hours', 'as_of', 'shop_source_format', 'messaging_source_format',
     ] -%}
     {%- set parts = [] -%}
     {%- for name in names -%}

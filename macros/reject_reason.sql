@@ -2,6 +2,7 @@
     Why a landed row cannot be used, or null when it can: the FIRST rule it breaks, in the order of
     docs/definitions.md "Rows":
       null_key          any key column is null;
+      deleted_in_source the connector marks the row deleted in its system (`deleted_column`, connectors only);
       invalid_timestamp a required timestamp is not ISO-8601 with an offset or not a real instant (its parsed
                         column, from `to_utc_timestamp`, is null, so parsing and rejecting never disagree); a
                         nullable one (orders.cancelled_at) only when present;
@@ -14,7 +15,9 @@
                         `currency_column`) found no match;
       invalid_amount    money that is negative, has more than two decimals or does not fit DECIMAL(18,2)
                         (`amount_columns`), or minor units that are negative (`minor_unit_columns`);
-      negative_quantity the quantity is below zero (cart events and order lines only).
+      negative_quantity the quantity is below zero (cart events and order lines only);
+      unknown_status    a status outside the vocabulary the warehouse reads (`statuses`: column -> accepted
+                        values; connectors only, whose systems know more states than the native contract).
     Every base model calls this one macro, so the rules live in one place. `timestamps` and
     `nullable_timestamps` map each raw column to its parsed UTC column in the base model.
 #}
@@ -27,7 +30,9 @@
     amount_columns=[],
     minor_unit_columns=[],
     quantity_column=none,
-    loaded_at_column='_loaded_at'
+    loaded_at_column='_loaded_at',
+    deleted_column=none,
+    statuses={}
 ) -%}
     {%- if currency_column is not none and known_currency_column is none -%}
         {{ exceptions.raise_compiler_error("reject_reason: currency_column needs known_currency_column") }}
@@ -42,6 +47,10 @@
                 {{ column }} is null{% if not loop.last %} or {% endif %}
             {%- endfor %}
             then 'null_key'
+        {%- if deleted_column is not none %}
+        when {{ deleted_column }}
+            then 'deleted_in_source'
+        {%- endif %}
         {%- for raw, parsed in timestamps.items() %}
         when {{ parsed }} is null
             then 'invalid_timestamp'
@@ -75,6 +84,10 @@
         when {{ quantity_column }} < 0
             then 'negative_quantity'
         {%- endif %}
+        {%- for column, accepted in statuses.items() %}
+        when {{ column }} is null or {{ column }} not in ('{{ accepted | join("', '") }}')
+            then 'unknown_status'
+        {%- endfor %}
     end
 {%- endmacro %}
 

@@ -1,6 +1,7 @@
 {#
     The given columns of a row as one JSON object in text form, keys in the given order; used to keep a
-    rejected row exactly as it landed (rejected_records.raw_row). Adapter-dispatched.
+    rejected row exactly as it landed (rejected_records.raw_row). Column names are quoted (connector tables
+    have columns such as `authorization`). Adapter-dispatched.
 #}
 {% macro row_to_json(columns) -%}
     {{ return(adapter.dispatch('row_to_json', 'cart_recovery')(columns)) }}
@@ -13,7 +14,7 @@
 {% macro default__row_to_json(columns) -%}
     {%- set parts = ["'{'"] -%}
     {%- for column in columns -%}
-        {%- set text = "cast(" ~ column ~ " as " ~ dbt.type_string() ~ ")" -%}
+        {%- set text = "cast(" ~ adapter.quote(column) ~ " as " ~ dbt.type_string() ~ ")" -%}
         {%- set escaped = "replace(replace(" ~ text ~ ", '\\', '\\\\'), '\"', '\\\"')" -%}
         {%- do parts.append("'" ~ ("," if not loop.first else "") ~ "\"" ~ column ~ "\":'") -%}
         {%- do parts.append("coalesce(" ~ dbt.concat(["'\"'", escaped, "'\"'"]) ~ ", 'null')") -%}
@@ -26,7 +27,7 @@
 {% macro duckdb__row_to_json(columns) -%}
     cast(json_object(
         {%- for column in columns %}
-        '{{ column }}', {{ column }}{% if not loop.last %},{% endif %}
+        '{{ column }}', {{ adapter.quote(column) }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     ) as {{ dbt.type_string() }})
 {%- endmacro %}
@@ -42,7 +43,7 @@
         to_json(
             named_struct(
                 {%- for column in columns %}
-                '{{ column }}', {{ column }}{% if not loop.last %},{% endif %}
+                '{{ column }}', {{ adapter.quote(column) }}{% if not loop.last %},{% endif %}
                 {%- endfor %}
             ),
             map(

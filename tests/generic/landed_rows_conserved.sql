@@ -6,8 +6,14 @@
     table's base model, base_<source_name>__<table_name>. Returns one row (the counts) when either fails.
     A raw table with no landed files (an optional source) counts as 0 landed rows.
 #}
-{% test landed_rows_conserved(model, source_name, table_name, key_columns) %}
+{% test landed_rows_conserved(model, source_name, table_name, key_columns, connector_table=none) %}
 
+{#- read from the connector's table when the system is (docs/connectors.md) -#}
+{%- set loaded_at = '_loaded_at' -%}
+{%- if connector_table and var(source_name ~ '_source_format') == 'fivetran' -%}
+    {%- set source_name, table_name = connector_table.split('.') -%}
+    {%- set loaded_at = '_fivetran_synced' -%}
+{%- endif -%}
 {%- set landed_relation = source(source_name, table_name) -%}
 {%- set base_relation = ref('base_' ~ source_name ~ '__' ~ table_name) -%}
 
@@ -21,9 +27,10 @@ landed as (
     {%- set table_key = source_name ~ '.' ~ table_name %}
     {% if table_key in counted %}
     select {{ counted[table_key] }} as landed_rows
-    {% elif landing_has_files(source_name, table_name) %}
+    {% elif source_name != 'reference' or landing_has_files(source_name, table_name) %}
+    {#- every table is required but the optional reference ones (landing_check.py) -#}
     select count(*) as landed_rows from {{ landed_relation }}
-    where {{ landed_by_as_of() }}
+    where {{ landed_by_as_of(loaded_at) }}
     {% else %}
     select 0 as landed_rows
     {% endif %}

@@ -29,6 +29,7 @@ activity as (
 
     select
         cart_token,
+        customer_key,
         cart_value_reporting_unrounded
     from {{ ref('int_carts__activity') }}
 
@@ -38,21 +39,30 @@ messages as (
 
     select
         cart_token,
+        customer_key,
         occurred_at
     from {{ ref('stg_messaging__events') }}
-    where metric in ('Received Email', 'Received SMS') and cart_token is not null
+    where metric in ('Received Email', 'Received SMS')
 
 ),
 
 first_message as (
 
+    {# a message reaches the cart by its token, or by person from Klaviyo's connector (docs/connectors.md) #}
     select
         abandoned.cart_token,
         min(messages.occurred_at) as first_message_at
     from abandoned
+    inner join activity on abandoned.cart_token = activity.cart_token
     inner join messages
         on
+        {%- if var('messaging_source_format') == 'fivetran' %}
+            activity.customer_key = messages.customer_key
+            and messages.occurred_at
+            <= {{ dbt.dateadd('hour', var('attribution_window_hours'), 'abandoned.abandoned_at') }}
+        {%- else %}
             abandoned.cart_token = messages.cart_token
+        {%- endif %}
             and abandoned.abandoned_at < messages.occurred_at
     group by abandoned.cart_token
 

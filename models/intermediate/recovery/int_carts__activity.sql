@@ -2,7 +2,16 @@
     One row per cart: a cart_token with at least one product_added_to_cart (SPEC §4). Cart value = Σ
     quantity × unit_price of added (+) and removed (−) lines, each converted at the rate of its event's UTC
     date, kept unrounded (decimal(38,10)) for threshold comparisons; marts round it to cents.
+    At checkout grain (docs/connectors.md) a cart is a checkout: a token with a checkout_started, whose value
+    and currency ride on that event.
 #}
+{%- if cart_grain() == 'checkout' %}
+    {%- set opening_event = 'checkout_started' %}
+    {%- set value_signs = {'checkout_started': 1} %}
+{%- else %}
+    {%- set opening_event = 'product_added_to_cart' %}
+    {%- set value_signs = {'product_added_to_cart': 1, 'product_removed_from_cart': -1} %}
+{%- endif %}
 {#
     A table, not a view: several models read it. Incremental on DuckDB: a build recomputes only the carts of
     int_carts__in_scope and merges them by cart_token.
@@ -36,7 +45,7 @@ fx as (
 carts as (
 
     select distinct cart_token from cart_events
-    where event_name = 'product_added_to_cart' and cart_token is not null
+    where event_name = '{{ opening_event }}' and cart_token is not null
 
 ),
 
@@ -57,8 +66,9 @@ line_values as (
     select
         events.cart_token,
         case events.event_name
-            when 'product_added_to_cart' then 1
-            when 'product_removed_from_cart' then -1
+            {%- for event_name, sign in value_signs.items() %}
+            when '{{ event_name }}' then {{ sign }}
+            {%- endfor %}
         end * cast(events.quantity * events.unit_price as decimal(18, 2)) * fx.rate_to_reporting
             as line_value_reporting
     from events
@@ -66,7 +76,7 @@ line_values as (
         on
             events.currency = fx.currency
             and cast(events.occurred_at as date) = fx.rate_date
-    where events.event_name in ('product_added_to_cart', 'product_removed_from_cart')
+    where events.event_name in ('{{ value_signs.keys() | join("', '") }}')
 
 ),
 
@@ -84,12 +94,12 @@ cart_values as (
 
 first_event as (
 
-    {# The cart's currency is that of its first added line. #}
+    {# The cart's currency is that of its first added line (at checkout grain: of the checkout). #}
     select
         cart_token,
         currency
     from events
-    where event_name = 'product_added_to_cart'
+    where event_name = '{{ opening_event }}'
     qualify row_number() over (partition by cart_token order by occurred_at, event_id) = 1
 
 ),

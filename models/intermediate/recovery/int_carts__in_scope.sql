@@ -88,6 +88,7 @@ new_messages as (
 
     select
         cart_token,
+        customer_key,
         message_id
     from {{ messaging_events }}
     where loaded_at > {{ since }}
@@ -96,11 +97,18 @@ new_messages as (
 
 message_carts as (
 
+    {% if var('messaging_source_format') == 'fivetran' -%}
+    {# messages reach carts by person (docs/connectors.md): every cart of a person with a new message #}
+    select distinct cart_events.cart_token
+    from {{ ref('stg_shop__cart_events') }} as cart_events
+    inner join new_messages on cart_events.customer_key = new_messages.customer_key
+    {%- else -%}
     select cart_token from new_messages
     union all
     select sends.cart_token
     from {{ messaging_events }} as sends
     inner join new_messages on sends.message_id = new_messages.message_id
+    {%- endif %}
 
 ),
 

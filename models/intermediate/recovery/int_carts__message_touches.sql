@@ -1,18 +1,25 @@
 {#
-    Message touches: one row per recovery message (`Received Email` / `Received SMS`) that carries the token
-    of an abandoned cart and was sent strictly after abandoned_at (a message sent before it, e.g. a browse
-    abandonment email, never counts), with its first click, found by message_id. Only for the carts this
-    build computes (int_carts__in_scope: every cart on a full build).
+    Message touches: one row per recovery message (`Received Email` / `Received SMS`) that reached an
+    abandoned cart after abandoned_at (a message sent before it, e.g. a browse abandonment email, never
+    counts), with its first click, found by message_id. Only for the carts this build computes
+    (int_carts__in_scope: every cart on a full build).
+    A message reaches a cart by the cart's token; with messaging_source_format fivetran (Klaviyo events carry
+    no token) by person: sent to the cart's customer_key no later than attribution_window_hours after
+    abandonment, its click the person's first click of the same message after it (docs/connectors.md).
 #}
+{%- set by_person = var('messaging_source_format') == 'fivetran' %}
+
 with
 
 abandoned as (
 
     select
         abandonment.cart_token,
-        abandonment.abandoned_at
+        abandonment.abandoned_at,
+        activity.customer_key
     from {{ ref('int_carts__abandonment') }} as abandonment
     inner join {{ ref('int_carts__in_scope') }} as in_scope on abandonment.cart_token = in_scope.cart_token
+    inner join {{ ref('int_carts__activity') }} as activity on abandonment.cart_token = activity.cart_token
     where abandonment.is_abandoned
 
 ),
@@ -34,49 +41,95 @@ sends as (
     select
         event_id,
         cart_token,
+        customer_key,
         message_id,
         channel,
         flow_name,
         occurred_at as sent_at
     from messaging_events
-    where metric in ('Received Email', 'Received SMS') and cart_token is not null
+    where
+        metric in ('Received Email', 'Received SMS')
+        and {{ 'customer_key' if by_person else 'cart_token' }} is not null
 
 ),
 
-first_clicks as (
+clicks as (
 
     select
         messaging_events.message_id,
-        min(messaging_events.occurred_at) as clicked_at
+        messaging_events.occurred_at as clicked_at
     from messaging_events
     cross join as_of
     where
         messaging_events.metric in ('Clicked Email', 'Clicked SMS')
         and messaging_events.message_id is not null
         and messaging_events.occurred_at <= as_of.as_of
-    group by messaging_events.message_id
+
+),
+
+reached as (
+
+    select
+        {# one send may reach several carts of one person: the touch is the pair #}
+        {% if by_person -%}
+            {{ dbt.concat(["sends.event_id", "':'", "abandoned.cart_token"]) }}
+        {%- else -%}
+            sends.event_id
+        {%- endif %} as touch_id,
+        abandoned.cart_token,
+        sends.message_id,
+        sends.channel,
+        sends.flow_name,
+        sends.sent_at,
+        abandoned.abandoned_at
+    from sends
+    inner join abandoned
+        on
+        {%- if by_person %}
+            sends.customer_key = abandoned.customer_key
+            and sends.sent_at > abandoned.abandoned_at
+            and sends.sent_at
+            <= {{ dbt.dateadd('hour', var('attribution_window_hours'), 'abandoned.abandoned_at') }}
+        {%- else %}
+            sends.cart_token = abandoned.cart_token
+            and sends.sent_at > abandoned.abandoned_at
+        {%- endif %}
+    cross join as_of
+    where sends.sent_at <= as_of.as_of
+
+),
+
+first_clicks as (
+
+    select
+        reached.touch_id,
+        reached.cart_token,
+        min(clicks.clicked_at) as clicked_at
+    from reached
+    inner join clicks
+        on
+            reached.message_id = clicks.message_id
+            {%- if by_person %}
+            and clicks.clicked_at >= reached.sent_at
+            {%- endif %}
+    group by reached.touch_id, reached.cart_token
 
 ),
 
 touches as (
 
     select
-        sends.event_id as touch_id,
-        sends.cart_token,
-        sends.message_id,
-        sends.channel,
-        sends.flow_name,
-        sends.sent_at,
+        reached.touch_id,
+        reached.cart_token,
+        reached.message_id,
+        reached.channel,
+        reached.flow_name,
+        reached.sent_at,
         first_clicks.clicked_at,
-        abandoned.abandoned_at
-    from sends
-    inner join abandoned
-        on
-            sends.cart_token = abandoned.cart_token
-            and sends.sent_at > abandoned.abandoned_at
-    cross join as_of
-    left outer join first_clicks on sends.message_id = first_clicks.message_id
-    where sends.sent_at <= as_of.as_of
+        reached.abandoned_at
+    from reached
+    left outer join first_clicks
+        on reached.touch_id = first_clicks.touch_id and reached.cart_token = first_clicks.cart_token
 
 )
 

@@ -106,9 +106,11 @@ joined as (
             as funnel_channel,
         case
             when abandonment.is_abandoned then {{ utc_to_local_date('abandonment.abandoned_at') }}
-            else {{ utc_to_local_date('activity.first_added_at') }}
+            {# at checkout grain there is no add to cart: the checkout's first event #}
+            else {{ utc_to_local_date('coalesce(activity.first_added_at, activity.first_activity_at)') }}
         end as cohort_date,
-        as_of.as_of
+        as_of.as_of,
+        '{{ cart_grain() }}' as cart_grain
     from activity
     inner join abandonment on activity.cart_token = abandonment.cart_token
     left outer join attribution on activity.cart_token = attribution.cart_token
@@ -131,6 +133,7 @@ outcomes as (
 
     select
         cart_token,
+        cart_grain,
         customer_key,
         currency,
         reporting_currency,

@@ -19,7 +19,8 @@
     pre_hook="{% if is_incremental() %}delete from {{ this }} where reason = 'implausible_time'{% endif %}",
 ) }}
 {%- set watermark = incremental_watermark(where="reason <> 'implausible_time'") %}
-{%- set base_models = [
+{#- the base models that tag landed rows: the native tables', or a connector's (docs/connectors.md) -#}
+{%- set shop_models = [
     ('shop.cart_events', 'base_shop__cart_events'),
     ('shop.orders', 'base_shop__orders'),
     ('shop.order_lines', 'base_shop__order_lines'),
@@ -27,9 +28,26 @@
     ('shop.fulfillments', 'base_shop__fulfillments'),
     ('shop.inventory_movements', 'base_shop__inventory_movements'),
     ('shop.product_prices', 'base_shop__product_prices'),
+] if var('shop_source_format') == 'native' else [
+    ('fivetran_shopify.abandoned_checkout', 'base_fivetran_shopify__abandoned_checkout'),
+    ('fivetran_shopify.order', 'base_fivetran_shopify__order'),
+    ('fivetran_shopify.order_line', 'base_fivetran_shopify__order_line'),
+    ('fivetran_shopify.transaction', 'base_fivetran_shopify__transaction'),
+    ('fivetran_shopify.fulfillment', 'base_fivetran_shopify__fulfillment'),
+] -%}
+{%- set stripe_models = [
     ('stripe.charges', 'base_stripe__charges'),
     ('stripe.refunds', 'base_stripe__refunds'),
+] if var('stripe_source_format') == 'native' else [
+    ('fivetran_stripe.charge', 'base_fivetran_stripe__charge'),
+    ('fivetran_stripe.refund', 'base_fivetran_stripe__refund'),
+] -%}
+{%- set messaging_models = [
     ('messaging.events', 'base_messaging__events'),
+] if var('messaging_source_format') == 'native' else [
+    ('fivetran_klaviyo.event', 'base_fivetran_klaviyo__event'),
+] -%}
+{%- set base_models = shop_models + stripe_models + messaging_models + [
     ('reference.fx_rates', 'base_reference__fx_rates'),
 ] -%}
 

@@ -24,6 +24,7 @@ cart_recovery as (
 
     select
         cart_token,
+        cart_grain,
         customer_key,
         currency,
         reporting_currency,

@@ -21,6 +21,7 @@ counted as (
         funnel_channel as channel,
         currency,
         reporting_currency,
+        cart_grain,
         count(*) as carts,
         sum(case when has_reached_checkout then 1 else 0 end) as checkouts_started,
         sum(case when has_contact_info then 1 else 0 end) as contact_captured,
@@ -34,7 +35,7 @@ counted as (
         coalesce(sum(recovered_revenue), 0) as recovered_revenue,
         max(case when is_provisional then 1 else 0 end) as provisional_carts
     from outcomes
-    group by cohort_date, funnel_channel, currency, reporting_currency
+    group by cohort_date, funnel_channel, currency, reporting_currency, cart_grain
 
 ),
 
@@ -47,7 +48,9 @@ funnel as (
         channel,
         currency,
         reporting_currency,
-        cast(carts as {{ dbt.type_bigint() }}) as carts,
+        cart_grain,
+        {# browsing carts are unknown at checkout grain: null, never 0 (docs/connectors.md) #}
+        case when cart_grain = 'cart' then cast(carts as {{ dbt.type_bigint() }}) end as carts,
         cast(checkouts_started as {{ dbt.type_bigint() }}) as checkouts_started,
         cast(contact_captured as {{ dbt.type_bigint() }}) as contact_captured,
         cast(abandoned as {{ dbt.type_bigint() }}) as abandoned,

@@ -40,7 +40,13 @@ renamed as (
         {{ event_date }} as event_date,
         cast(failure_code as {{ dbt.type_string() }}) as failure_code,
         cast(metadata as {{ dbt.type_string() }}) as metadata,
-        {{ json_extract_text('metadata', 'order_id') }} as metadata_order_id,
+        {#- the first of var stripe_order_id_metadata_keys that holds a value (docs/connectors.md) #}
+        coalesce(
+            {%- for key in var('stripe_order_id_metadata_keys') %}
+            {{ json_extract_text('metadata', key) }}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+            {%- if var('stripe_order_id_metadata_keys') | length == 1 %}, null{% endif %}
+        ) as metadata_order_id,
         {{ json_extract_text('metadata', 'cart_token') }} as metadata_cart_token,
         coalesce(cast(livemode as boolean), false) as is_livemode,
         cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at,

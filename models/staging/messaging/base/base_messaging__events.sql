@@ -7,6 +7,17 @@
 #}
 with
 
+{% if var('messaging_source_format') == 'fivetran' %}
+
+tagged as (
+
+    {# the connector's rows, already in these columns (docs/connectors.md) #}
+    select * from {{ ref('base_fivetran_klaviyo__event') }}
+
+)
+
+{% else %}
+
 source as (
 
     select
@@ -56,5 +67,7 @@ tagged as (
     from parsed
 
 )
+
+{% endif %}
 
 select * from tagged

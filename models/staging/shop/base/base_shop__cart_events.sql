@@ -7,6 +7,83 @@
 #}
 with
 
+{% if var('shop_source_format') == 'fivetran' %}
+
+checkouts as (
+
+    {# checkout grain (docs/connectors.md): a checkout's events, derived from its usable, newest row #}
+    select * from {{ ref('stg_fivetran_shopify__checkouts') }}
+
+),
+
+checkout_events as (
+
+    {# the checkout's total rides on its start: there are no checkout lines in the connector #}
+    select
+        checkouts.*,
+        'checkout_started' as event_name,
+        checkouts.created_at as event_at,
+        checkouts.total_price as event_price,
+        1 as event_quantity
+    from checkouts
+    union all
+    select
+        checkouts.*,
+        'checkout_contact_info_submitted' as event_name,
+        checkouts.created_at as event_at,
+        cast(null as decimal(18, 2)) as event_price,
+        cast(null as {{ dbt.type_int() }}) as event_quantity
+    from checkouts
+    where checkouts.customer_key is not null
+    union all
+    select
+        checkouts.*,
+        'checkout_updated' as event_name,
+        checkouts.updated_at as event_at,
+        cast(null as decimal(18, 2)) as event_price,
+        cast(null as {{ dbt.type_int() }}) as event_quantity
+    from checkouts
+    where checkouts.updated_at > checkouts.created_at
+    union all
+    select
+        checkouts.*,
+        'checkout_completed' as event_name,
+        checkouts.closed_at as event_at,
+        cast(null as decimal(18, 2)) as event_price,
+        cast(null as {{ dbt.type_int() }}) as event_quantity
+    from checkouts
+    where checkouts.closed_at is not null
+
+),
+
+tagged as (
+
+    select
+        {{ dbt.concat(["landed_row_id", "'/'", "event_name"]) }} as landed_row_id,
+        {{ dbt.concat(["'checkout:'", "cast(checkout_id as " ~ dbt.type_string() ~ ")", "':'", "event_name"]) }}
+            as event_id,
+        cart_token,
+        event_name,
+        {{ utc_iso_text('event_at') }} as occurred_at,
+        customer_id,
+        customer_key,
+        cast(null as {{ dbt.type_string() }}) as sku,
+        cast(event_quantity as {{ dbt.type_int() }}) as quantity,
+        event_price as unit_price,
+        currency,
+        loaded_at as _loaded_at,
+        event_at as occurred_at_utc,
+        currency as currency_code,
+        {{ dbt.concat(["'checkout:'", "cast(checkout_id as " ~ dbt.type_string() ~ ")", "':'", "event_name"]) }}
+            as raw_key,
+        cast(null as {{ dbt.type_string() }}) as raw_row,
+        cast(null as {{ dbt.type_string() }}) as reject_reason
+    from checkout_events
+
+)
+
+{% else %}
+
 source as (
 
     select
@@ -76,5 +153,7 @@ tagged as (
     from parsed
 
 )
+
+{% endif %}
 
 select * from tagged

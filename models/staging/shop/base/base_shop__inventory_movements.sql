@@ -5,6 +5,121 @@
 #}
 with
 
+{% if var('shop_source_format') == 'fivetran' %}
+
+{#
+    The connector lands stock levels, not movements (docs/connectors.md "Inventory from snapshots"): per tracked
+    SKU one restock of (available now + everything sold) at its first sale, then one sale per order line of a
+    live order, so that the running stock ends at what is available now.
+#}
+quantities as (
+
+    select
+        inventory_level_id,
+        quantity,
+        _fivetran_synced
+    from {{ source('fivetran_shopify', 'inventory_quantity') }}
+    where lower(trim(name)) = 'available'
+    qualify row_number() over (partition by inventory_level_id order by _fivetran_synced desc) = 1
+
+),
+
+levels as (
+
+    select
+        id,
+        inventory_item_id
+    from {{ source('fivetran_shopify', 'inventory_level') }}
+    qualify row_number() over (partition by id order by _fivetran_synced desc) = 1
+
+),
+
+items as (
+
+    select
+        id,
+        sku
+    from {{ source('fivetran_shopify', 'inventory_item') }}
+    where not coalesce(_fivetran_deleted, false) and sku is not null
+    qualify row_number() over (partition by id order by _fivetran_synced desc) = 1
+
+),
+
+stock_now as (
+
+    select
+        items.sku,
+        sum(quantities.quantity) as available,
+        max(quantities._fivetran_synced) as synced_at
+    from items
+    inner join levels on items.id = levels.inventory_item_id
+    inner join quantities on levels.id = quantities.inventory_level_id
+    group by items.sku
+
+),
+
+sales as (
+
+    select
+        order_lines.order_id * 1000 + order_lines.line_number as movement_id,
+        order_lines.sku,
+        -order_lines.quantity as quantity_delta,
+        'sale' as reason,
+        order_lines.order_id,
+        orders.created_at as occurred_at_utc,
+        order_lines.loaded_at as _loaded_at
+    from {{ ref('stg_shop__order_lines') }} as order_lines
+    inner join {{ ref('stg_shop__orders') }} as orders on order_lines.order_id = orders.order_id
+    inner join stock_now on order_lines.sku = stock_now.sku
+    where not orders.is_test and orders.cancelled_at is null
+
+),
+
+restocks as (
+
+    select
+        -row_number() over (order by stock_now.sku) as movement_id,
+        stock_now.sku,
+        stock_now.available + coalesce(sum(-sales.quantity_delta), 0) as quantity_delta,
+        'restock' as reason,
+        cast(null as {{ dbt.type_bigint() }}) as order_id,
+        coalesce(min(sales.occurred_at_utc), stock_now.synced_at) as occurred_at_utc,
+        stock_now.synced_at as _loaded_at
+    from stock_now
+    left outer join sales on stock_now.sku = sales.sku
+    group by stock_now.sku, stock_now.available, stock_now.synced_at
+
+),
+
+movements as (
+
+    select * from restocks
+    union all
+    select * from sales
+
+),
+
+tagged as (
+
+    select
+        {{ dbt.concat(["'derived:'", "cast(movement_id as " ~ dbt.type_string() ~ ")"]) }} as landed_row_id,
+        cast(movement_id as {{ dbt.type_bigint() }}) as movement_id,
+        sku,
+        cast(quantity_delta as {{ dbt.type_int() }}) as quantity_delta,
+        reason,
+        order_id,
+        {{ utc_iso_text('occurred_at_utc') }} as occurred_at,
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as _loaded_at,
+        occurred_at_utc,
+        cast(movement_id as {{ dbt.type_string() }}) as raw_key,
+        cast(null as {{ dbt.type_string() }}) as raw_row,
+        cast(null as {{ dbt.type_string() }}) as reject_reason
+    from movements
+
+)
+
+{% else %}
+
 source as (
 
     select
@@ -52,5 +167,7 @@ tagged as (
     from parsed
 
 )
+
+{% endif %}
 
 select * from tagged

@@ -5,6 +5,17 @@
 #}
 with
 
+{% if var('shop_source_format') == 'fivetran' %}
+
+tagged as (
+
+    {# the connector's rows, already in these columns (docs/connectors.md) #}
+    select * from {{ ref('base_fivetran_shopify__order_line') }}
+
+)
+
+{% else %}
+
 source as (
 
     select
@@ -50,5 +61,7 @@ tagged as (
     from parsed
 
 )
+
+{% endif %}
 
 select * from tagged

@@ -5,6 +5,47 @@
 #}
 with
 
+{% if var('shop_source_format') == 'fivetran' %}
+
+{#
+    The connector keeps only each variant's current price; the snapshot snap_fivetran_shopify__product_variants
+    keeps every price a build has seen (docs/connectors.md). A price is valid from the build that first saw it;
+    the first one from the variant's creation. Prices are in var shopify_shop_currency.
+#}
+versions as (
+
+    select
+        sku,
+        price,
+        created_at,
+        dbt_valid_from,
+        dbt_scd_id,
+        updated_at,
+        row_number() over (partition by sku order by dbt_valid_from) as version
+    from {{ ref('snap_fivetran_shopify__product_variants') }}
+
+),
+
+tagged as (
+
+    select
+        {{ dbt.concat(["'snapshot:'", "dbt_scd_id"]) }} as landed_row_id,
+        sku,
+        price,
+        '{{ var("shopify_shop_currency") }}' as currency,
+        {{ utc_iso_text('case when version = 1 then created_at else dbt_valid_from end') }} as valid_from,
+        cast(dbt_valid_from as {{ dbt.type_timestamp() }}) as _loaded_at,
+        case when version = 1 then created_at else dbt_valid_from end as valid_from_utc,
+        '{{ var("shopify_shop_currency") }}' as currency_code,
+        dbt_scd_id as raw_key,
+        cast(null as {{ dbt.type_string() }}) as raw_row,
+        cast(null as {{ dbt.type_string() }}) as reject_reason
+    from versions
+
+)
+
+{% else %}
+
 source as (
 
     select
@@ -60,5 +101,7 @@ tagged as (
     from parsed
 
 )
+
+{% endif %}
 
 select * from tagged

@@ -5,6 +5,17 @@
 #}
 with
 
+{% if var('stripe_source_format') == 'fivetran' %}
+
+tagged as (
+
+    {# the connector's rows, already in these columns (docs/connectors.md) #}
+    select * from {{ ref('base_fivetran_stripe__charge') }}
+
+)
+
+{% else %}
+
 source as (
 
     select
@@ -77,5 +88,7 @@ tagged as (
     from parsed
 
 )
+
+{% endif %}
 
 select * from tagged
