@@ -17,6 +17,7 @@ from cart_recovery.generate.fivetran_schemas import empty_columns
 from cart_recovery.generate.fivetran_tables import Connector, flow_id, metric_id, person_ids
 from cart_recovery.generate.raw_table import Table
 from cart_recovery.generate.world import World
+from cart_recovery.generate.writer import loaded_at_us
 
 CHECKOUT_ID = 2_700_000_000
 VARIANT_ID = 41_900_000_000
@@ -85,7 +86,8 @@ def checkouts(world: World) -> dict[str, np.ndarray]:
 
 def abandoned_checkout_table(conn: Connector) -> Table:
     """One row per checkout and version: as created, as last updated (when later), as closed (when closed), each
-    landed at its own time; the email from the contact step on."""
+    landed at its own time (a version landing with a later one is superseded in that sync and not delivered);
+    the email from the contact step on."""
     world = conn.world
     ck = checkouts(world)
     k = len(ck["cart"])
@@ -104,6 +106,10 @@ def abandoned_checkout_table(conn: Connector) -> Table:
     pos, vt = np.concatenate(pos), np.concatenate(vt)
     srt = np.lexsort((version, pos))
     pos, vt, version = pos[srt], vt[srt], version[srt]
+    # a version the same sync supersedes is never delivered: every landed version has its own _fivetran_synced
+    loaded = loaded_at_us(vt)
+    delivered = np.append((pos[1:] != pos[:-1]) | (loaded[1:] != loaded[:-1]), True)
+    pos, vt, version = pos[delivered], vt[delivered], version[delivered]
     last = np.append(pos[1:] != pos[:-1], True)
     n = len(pos)
     cart = ck["cart"][pos]

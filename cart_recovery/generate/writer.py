@@ -19,7 +19,7 @@ LANDING_LAG_SECONDS = 5
 US = 1_000_000
 
 
-def _loaded_at_us(t: np.ndarray) -> np.ndarray:
+def loaded_at_us(t: np.ndarray) -> np.ndarray:
     """When each planned row lands, in microseconds of the plan's calendar: daily batches (the next day between
     02:00 and 03:00 UTC, in the order the rows happened), except that no batch lands after the cut; rows whose
     batch would, stream in just before it (each 1/60 of its age before the cut + LANDING_LAG_SECONDS). Both are
@@ -43,7 +43,7 @@ def _redeliveries(table: Table, rng: np.random.Generator, loaded: np.ndarray) ->
 def skip_table(table: Table, rng: np.random.Generator) -> None:
     """Draw what landing `table` would draw, landing nothing: a format without this table (the connector format
     has no cart-event stream) keeps every later table's redeliveries those of the native format."""
-    _redeliveries(table, rng, _loaded_at_us(table.event_time))
+    _redeliveries(table, rng, loaded_at_us(table.event_time))
 
 
 def land_table(
@@ -59,7 +59,7 @@ def land_table(
     place when `schema` names it (the connector's `_fivetran_synced`)."""
     good = pa.table({name: _as_arrow(col, schema.field(name).type) for name, col in table.columns.items()})
     n_good = good.num_rows
-    loaded = _loaded_at_us(table.event_time)
+    loaded = loaded_at_us(table.event_time)
     redeliver, redelivered_at = _redeliveries(table, rng, loaded)
     parts = [good, good.take(pa.array(redeliver))]
     loaded_parts = [loaded, redelivered_at]
@@ -67,7 +67,7 @@ def land_table(
     for reason, cols in table.rejected.items():
         rej = pa.table({name: _as_arrow(cols[name], schema.field(name).type) for name in table.columns})
         parts.append(rej)
-        loaded_parts.append(_loaded_at_us(table.rejected_time[reason]))
+        loaded_parts.append(loaded_at_us(table.rejected_time[reason]))
         rejected_counts[reason] = rej.num_rows
     rows = pa.concat_tables(parts)
     loaded_all = np.concatenate(loaded_parts)
