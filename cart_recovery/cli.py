@@ -13,8 +13,17 @@ from pathlib import Path
 def cmd_generate(args: argparse.Namespace) -> int:
     from cart_recovery.generate import generate
 
-    manifest = generate(Path(args.out), carts=args.carts, seed=args.seed, land_fx=args.land_fx, as_of=args.as_of)
-    summary = {k: manifest[k] for k in ("seed", "carts", "as_of", "cart_outcomes", "exceptions")}
+    manifest = generate(
+        Path(args.out),
+        carts=args.carts,
+        seed=args.seed,
+        land_fx=args.land_fx,
+        as_of=args.as_of,
+        format=args.format,
+        neutral_rejects=args.neutral_rejects,
+    )
+    outcomes = "checkout_outcomes" if args.format == "fivetran" else "cart_outcomes"
+    summary = {k: manifest[k] for k in ("seed", "carts", "as_of", outcomes, "exceptions")}
     summary["landed_rows"] = {table: stats["landed_rows"] for table, stats in manifest["tables"].items()}
     print(json.dumps(summary, indent=2, sort_keys=True))
     print(f"Wrote {args.out} (full manifest: {Path(args.out) / 'manifest.json'})")
@@ -75,6 +84,19 @@ def make_parser() -> argparse.ArgumentParser:
     generate.add_argument("--out", default="data/raw", help="landing directory to write [data/raw]")
     generate.add_argument(
         "--land-fx", action="store_true", help="also land reference/fx_rates (else the FX seed is used)"
+    )
+    generate.add_argument(
+        "--format",
+        choices=("native", "fivetran"),
+        default="native",
+        help="native: the landing contract (shop/, stripe/, messaging/); fivetran: the same world as Fivetran's "
+        "Shopify, Stripe and Klaviyo tables, truth at checkout grain (docs/connectors.md) [native]",
+    )
+    generate.add_argument(
+        "--neutral-rejects",
+        action="store_true",
+        help="junk rows with an invalid timestamp carry NULL instead of bad text, so both formats of one world "
+        "reject the same records",
     )
     generate.add_argument(
         "--as-of",

@@ -24,13 +24,18 @@ def _iso_utc(ts: int) -> str:
     return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def build_manifest(world: World, seed: int, as_of: int, table_stats: dict, exceptions: pa.Table) -> dict:
-    outcomes = world.outcomes.column("outcome").to_numpy(zero_copy_only=False)
-    channel = world.outcomes.column("channel").to_numpy(zero_copy_only=False)
+def outcome_summary(table: pa.Table, file: str) -> dict:
+    """Counts per outcome and attributed recoveries per channel of an outcomes table (cart or checkout grain)."""
+    outcomes = table.column("outcome").to_numpy(zero_copy_only=False)
+    channel = table.column("channel").to_numpy(zero_copy_only=False)
     names, counts = np.unique(outcomes, return_counts=True)
     by_outcome = {str(k): int(v) for k, v in zip(names, counts, strict=True)}
     attributed = outcomes == "recovered_attributed"
     by_channel = {ch: int((attributed & (channel == ch)).sum()) for ch in ("email", "sms")}
+    return {"by_outcome": by_outcome, "attributed_by_channel": by_channel, "file": file}
+
+
+def build_manifest(world: World, seed: int, as_of: int, table_stats: dict, exceptions: pa.Table) -> dict:
     exc_types = exceptions.column("exception_type").to_numpy(zero_copy_only=False)
     exc_status = exceptions.column("status").to_numpy(zero_copy_only=False)
     by_exc = {}
@@ -52,10 +57,6 @@ def build_manifest(world: World, seed: int, as_of: int, table_stats: dict, excep
             "sla_hours": {k: v // HOUR for k, v in sorted(world.sla.items())},
         },
         "tables": table_stats,
-        "cart_outcomes": {
-            "by_outcome": by_outcome,
-            "attributed_by_channel": by_channel,
-            "file": "manifest/cart_outcomes.parquet",
-        },
+        "cart_outcomes": outcome_summary(world.outcomes, "manifest/cart_outcomes.parquet"),
         "exceptions": {"by_type": by_exc, "file": "manifest/exceptions.parquet"},
     }

@@ -20,3 +20,4 @@ class Table:
     key_columns: tuple[str, ...]
     rejected: dict[str, dict[str, np.ndarray | pa.Array]] = field(default_factory=dict)
     rejected_time: dict[str, np.ndarray] = field(default_factory=dict)
+    rejected_column: dict[str, str] = field(default_factory=dict)  # the column a reason's junk rows break

@@ -61,6 +61,17 @@ def add_rejects(
                 )
         table.rejected[reason] = cols
         table.rejected_time[reason] = table.event_time[pick]
+        if isinstance(column, str):
+            table.rejected_column[reason] = column
+
+
+def neutralise_invalid_timestamps(table: Table) -> None:
+    """Make every invalid-timestamp junk row's timestamp NULL, the one defect a typed timestamp column can hold
+    too: the native and the connector format of one world then reject exactly the same records."""
+    if "invalid_timestamp" in table.rejected:
+        column = table.rejected_column["invalid_timestamp"]
+        count = len(table.rejected_time["invalid_timestamp"])
+        table.rejected["invalid_timestamp"][column] = pa.nulls(count, pa.string())
 
 
 def _take(col, idx: np.ndarray):

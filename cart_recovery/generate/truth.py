@@ -82,32 +82,118 @@ def cart_outcomes_table(world: World, as_of: int) -> pa.Table:
     )
 
 
-def exceptions_table(world: World, as_of: int) -> pa.Table:
-    """Every exception instance by the rules of SPEC §6 applied to the kept rows (see README 'Exception rules')."""
-    o, m = world.orders, world.n_orders
-    T = o["t"]
-    sla = world.sla
-    out: list[tuple] = []
+class Instances:
+    """Exception instances as they are found, one rule at a time, and the table they make (`table`)."""
+
+    def __init__(self, world: World, as_of: int):
+        self.world, self.as_of = world, as_of
+        self.out: list[tuple] = []
 
     def emit(
+        self,
         etype: str,
         entity_type: str,
         entity: np.ndarray | pa.Array,
         start: np.ndarray,
         cond: np.ndarray,
         resolve: np.ndarray,
-    ):
+    ) -> None:
         """An instance exists once its SLA elapsed by as-of with the condition still present at the due time."""
-        due = start + sla[etype]
-        exists = cond & (due <= as_of) & (resolve > due)
-        resolved = exists & (resolve <= as_of)
+        due = start + self.world.sla[etype]
+        exists = cond & (due <= self.as_of) & (resolve > due)
+        resolved = exists & (resolve <= self.as_of)
         if isinstance(entity, pa.Array):
             text = entity.filter(pa.array(exists))
         elif entity_type == "charge":
             text = stripe_ids(entity[exists], np.zeros(int(exists.sum()), dtype=bool))
         else:
             text = pa.array(entity[exists]).cast(pa.string())
-        out.append((etype, entity_type, text, start[exists], due[exists], resolved[exists], resolve[exists]))
+        self.out.append((etype, entity_type, text, start[exists], due[exists], resolved[exists], resolve[exists]))
+
+    def table(self) -> pa.Table:
+        out, world = self.out, self.world
+        types = [row[0] for row in out]
+        sizes = [len(row[2]) for row in out]
+        resolved = np.concatenate([row[5] for row in out])
+        resolve = np.concatenate([row[6] for row in out])
+        return pa.table(
+            {
+                "exception_type": labels(types, np.repeat(np.arange(len(out)), sizes)),
+                "entity_type": labels([row[1] for row in out], np.repeat(np.arange(len(out)), sizes)),
+                "entity_id": pa.concat_arrays([row[2] for row in out]),
+                "clock_start_at": pa.array(
+                    world.landed(np.concatenate([row[3] for row in out])).astype("datetime64[s]")
+                ),
+                "due_at": pa.array(world.landed(np.concatenate([row[4] for row in out])).astype("datetime64[s]")),
+                "status": labels(("open", "resolved"), resolved.astype(np.int64)),
+                "resolved_at": pa.array(
+                    world.landed(np.where(resolved, resolve, 0)).astype("datetime64[s]"), mask=~resolved
+                ),
+            }
+        )
+
+
+def charge_links(world: World) -> tuple[np.ndarray, np.ndarray]:
+    """For each kept charge (world.kept_charges): whether it is linked to a kept order (its `metadata.order_id`
+    or a stripe-gateway shop transaction whose gateway_reference is the charge), and whether it succeeded."""
+    chg, tx = world.kept_charges, world.kept_tx
+    stripe_tx = tx["gateway"] == 0
+    c_order = chg["order"]
+    via_meta = (c_order >= 0) & world.meta_has_order[np.maximum(c_order, 0)]
+    via_tx = np.isin(chg["id"], tx["ref"][stripe_tx & (tx["kind"] != 4)])
+    linked = (via_meta | via_tx) & (c_order >= 0)
+    linked &= world.kept_order[np.maximum(c_order, 0)]
+    return linked, chg["status"] == 0
+
+
+def recovered_payment_failed(world: World, found: Instances, rec_order: np.ndarray) -> None:
+    """recovered_payment_failed: a recovered order (`rec_order`) whose Stripe attempts all failed; resolved by the
+    first succeeded linked charge."""
+    chg, o = world.kept_charges, world.orders
+    linked, succeeded = charge_links(world)
+    c_order = chg["order"]
+    attempts = np.bincount(c_order[linked], minlength=world.n_orders)
+    ok_charge = np.full(world.n_orders, INF)
+    sel = linked & succeeded
+    np.minimum.at(ok_charge, c_order[sel], chg["t"][sel])
+    fails = rec_order & (attempts >= 1)
+    found.emit("recovered_payment_failed", "order", o["id"], o["t"], fails, ok_charge)
+
+
+def oversell(found: Instances, inv: dict[str, np.ndarray]) -> None:
+    """oversell: a sale (reason 1) that takes the SKU's running stock (by time, then movement id) from >= 0 to < 0;
+    resolved by the first later movement that brings it back to >= 0. `inv`: sku, delta, t, reason, id."""
+    srt = np.lexsort((inv["id"], inv["t"], inv["sku"]))
+    sku, delta, t, reason, ids = (
+        inv["sku"][srt],
+        inv["delta"][srt],
+        inv["t"][srt],
+        inv["reason"][srt],
+        inv["id"][srt],
+    )
+    running = np.cumsum(delta)
+    first = np.searchsorted(sku, sku, side="left")
+    base = np.concatenate([[0], running])[first]
+    running = running - base
+    before = running - delta
+    crossing = (reason == 1) & (before >= 0) & (running < 0)
+    back = np.full(len(sku), INF)
+    for i in np.nonzero(crossing)[0]:  # a handful of dedicated SKUs
+        j = i + 1
+        while j < len(sku) and sku[j] == sku[i]:
+            if running[j] >= 0:
+                back[i] = t[j]
+                break
+            j += 1
+    found.emit("oversell", "inventory_movement", ids, t, crossing, back)
+
+
+def exceptions_table(world: World, as_of: int) -> pa.Table:
+    """Every exception instance by the rules of SPEC §6 applied to the kept rows (see README 'Exception rules')."""
+    o, m = world.orders, world.n_orders
+    T = o["t"]
+    found = Instances(world, as_of)
+    emit = found.emit
 
     live = world.kept_order & ~o["test"] & ~world.cancel_kept
     # first successful capture/sale in the shop
@@ -121,11 +207,7 @@ def exceptions_table(world: World, as_of: int) -> pa.Table:
     chg = world.kept_charges
     stripe_tx = tx["gateway"] == 0
     c_order = chg["order"]
-    via_meta = (c_order >= 0) & world.meta_has_order[np.maximum(c_order, 0)]
-    via_tx = np.isin(chg["id"], tx["ref"][stripe_tx & (tx["kind"] != 4)])
-    linked = (via_meta | via_tx) & (c_order >= 0)
-    linked &= world.kept_order[np.maximum(c_order, 0)]
-    succeeded = chg["status"] == 0
+    linked, succeeded = charge_links(world)
     captured = succeeded & chg["captured"]
     # charge_without_order: succeeded charge matching no order; resolved when the linking transaction lands
     orphan = np.isin(chg["id"], world.orphan_ids)
@@ -165,31 +247,7 @@ def exceptions_table(world: World, as_of: int) -> pa.Table:
     disagree = st & (((tx["status"] == 0) & (counterpart != 0)) | ((tx["status"] != 0) & (counterpart == 0)))
     emit("processor_mismatch", "transaction", world.tx_ids, T[tx["order"]], disagree, np.full(len(tx["t"]), INF))
 
-    # oversell: a sale that takes the SKU's running stock from >= 0 to < 0; resolved when stock is back >= 0
-    inv = world.kept_inv
-    srt = np.lexsort((inv["id"], inv["t"], inv["sku"]))
-    sku, delta, t, reason, ids = (
-        inv["sku"][srt],
-        inv["delta"][srt],
-        inv["t"][srt],
-        inv["reason"][srt],
-        inv["id"][srt],
-    )
-    running = np.cumsum(delta)
-    first = np.searchsorted(sku, sku, side="left")
-    base = np.concatenate([[0], running])[first]
-    running = running - base
-    before = running - delta
-    crossing = (reason == 1) & (before >= 0) & (running < 0)
-    back = np.full(len(sku), INF)
-    for i in np.nonzero(crossing)[0]:  # a handful of dedicated SKUs
-        j = i + 1
-        while j < len(sku) and sku[j] == sku[i]:
-            if running[j] >= 0:
-                back[i] = t[j]
-                break
-            j += 1
-    emit("oversell", "inventory_movement", ids, t, crossing, back)
+    oversell(found, world.kept_inv)
 
     # fulfillment_delayed: paid live order without a successful fulfillment within the SLA
     fu = world.kept_ful
@@ -230,31 +288,8 @@ def exceptions_table(world: World, as_of: int) -> pa.Table:
         np.minimum(first_msg, recovered_at),
     )
 
-    # recovered_payment_failed: a recovered order whose Stripe attempts all failed
-    attempts = np.bincount(c_order[linked], minlength=m)
-    ok_charge = np.full(m, INF)
-    sel = linked & succeeded
-    np.minimum.at(ok_charge, c_order[sel], chg["t"][sel])
-    fails = rec_order & (attempts >= 1)
-    emit("recovered_payment_failed", "order", o["id"], T, fails, ok_charge)
-
-    types = [row[0] for row in out]
-    sizes = [len(row[2]) for row in out]
-    resolved = np.concatenate([row[5] for row in out])
-    resolve = np.concatenate([row[6] for row in out])
-    return pa.table(
-        {
-            "exception_type": labels(types, np.repeat(np.arange(len(out)), sizes)),
-            "entity_type": labels([row[1] for row in out], np.repeat(np.arange(len(out)), sizes)),
-            "entity_id": pa.concat_arrays([row[2] for row in out]),
-            "clock_start_at": pa.array(world.landed(np.concatenate([row[3] for row in out])).astype("datetime64[s]")),
-            "due_at": pa.array(world.landed(np.concatenate([row[4] for row in out])).astype("datetime64[s]")),
-            "status": labels(("open", "resolved"), resolved.astype(np.int64)),
-            "resolved_at": pa.array(
-                world.landed(np.where(resolved, resolve, 0)).astype("datetime64[s]"), mask=~resolved
-            ),
-        }
-    )
+    recovered_payment_failed(world, found, rec_order)
+    return found.table()
 
 
 def _cart_price_drift(world: World, order_mask: np.ndarray) -> np.ndarray:

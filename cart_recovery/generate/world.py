@@ -286,8 +286,9 @@ class World(OrderPlans):
         """The carts' emails as people type them: mixed case, stray spaces."""
         return self.typed_emails(self.email_kind[carts], self.email_num[carts])
 
-    def typed_emails(self, kind: np.ndarray, num: np.ndarray) -> pa.Array:
-        variant = self.rng.choice(5, len(kind), p=[0.6, 0.1, 0.15, 0.1, 0.05])
+    def typed_emails(self, kind: np.ndarray, num: np.ndarray, rng: np.random.Generator | None = None) -> pa.Array:
+        """Emails of (kind, num) as typed, each drawn from `rng` (the world's generator by default)."""
+        variant = (self.rng if rng is None else rng).choice(5, len(kind), p=[0.6, 0.1, 0.15, 0.1, 0.05])
         base = (
             "case when k = 0 then 'customer' else 'guest' end || num::varchar || '@'"
             " || ['example.com', 'Mail.Example.org', 'shop.example.net'][num % 3 + 1]"

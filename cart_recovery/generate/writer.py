@@ -19,7 +19,7 @@ LANDING_LAG_SECONDS = 5
 US = 1_000_000
 
 
-def _loaded_at_us(t: np.ndarray) -> np.ndarray:
+def loaded_at_us(t: np.ndarray) -> np.ndarray:
     """When each planned row lands, in microseconds of the plan's calendar: daily batches (the next day between
     02:00 and 03:00 UTC, in the order the rows happened), except that no batch lands after the cut; rows whose
     batch would, stream in just before it (each 1/60 of its age before the cut + LANDING_LAG_SECONDS). Both are
@@ -31,32 +31,56 @@ def _loaded_at_us(t: np.ndarray) -> np.ndarray:
     return np.minimum(batch, streamed)
 
 
-def land_table(table: Table, out: Path, rng: np.random.Generator, schema: pa.Schema, shift: int = 0) -> dict:
-    """Land one raw table as weekly part files; `shift` seconds move every `_loaded_at` onto the landed calendar
-    (World.shift)."""
-    good = pa.table({name: _as_arrow(col, schema.field(name).type) for name, col in table.columns.items()})
-    n_good = good.num_rows
-    loaded = _loaded_at_us(table.event_time)
-    # redeliveries: the newest version of 2 % of keys lands again, in a later batch file, 1-3 weeks later (those
-    # due after the cut have not happened yet)
-    redeliver = np.nonzero(table.is_final & (rng.random(n_good) < REDELIVERY_RATE))[0]
+def _redeliveries(table: Table, rng: np.random.Generator, loaded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The newest version of 2 % of keys lands again, in a later batch file, 1-3 weeks later (those due after the
+    cut have not happened yet): the rows redelivered and their `_loaded_at` (µs)."""
+    redeliver = np.nonzero(table.is_final & (rng.random(len(table.event_time)) < REDELIVERY_RATE))[0]
     redelivered_at = loaded[redeliver] + uniform_int(rng, 7 * DAY, 21 * DAY, len(redeliver)) * US
     due = redelivered_at <= (CUTOFF + LANDING_LAG_SECONDS) * US
-    redeliver, redelivered_at = redeliver[due], redelivered_at[due]
+    return redeliver[due], redelivered_at[due]
+
+
+def skip_table(table: Table, rng: np.random.Generator) -> None:
+    """Draw what landing `table` would draw, landing nothing: a format without this table (the connector format
+    has no cart-event stream) keeps every later table's redeliveries those of the native format."""
+    _redeliveries(table, rng, loaded_at_us(table.event_time))
+
+
+def land_table(
+    table: Table,
+    out: Path,
+    rng: np.random.Generator,
+    schema: pa.Schema,
+    shift: int = 0,
+    loaded_column: str = "_loaded_at",
+) -> dict:
+    """Land one raw table as weekly part files; `shift` seconds move every `_loaded_at` onto the landed calendar
+    (World.shift). The landing time is written as `loaded_column`: appended after the table's columns, or in its
+    place when `schema` names it (the connector's `_fivetran_synced`)."""
+    good = pa.table({name: _as_arrow(col, schema.field(name).type) for name, col in table.columns.items()})
+    n_good = good.num_rows
+    loaded = loaded_at_us(table.event_time)
+    redeliver, redelivered_at = _redeliveries(table, rng, loaded)
     parts = [good, good.take(pa.array(redeliver))]
     loaded_parts = [loaded, redelivered_at]
     rejected_counts = {}
     for reason, cols in table.rejected.items():
         rej = pa.table({name: _as_arrow(cols[name], schema.field(name).type) for name in table.columns})
         parts.append(rej)
-        loaded_parts.append(_loaded_at_us(table.rejected_time[reason]))
+        loaded_parts.append(loaded_at_us(table.rejected_time[reason]))
         rejected_counts[reason] = rej.num_rows
     rows = pa.concat_tables(parts)
     loaded_all = np.concatenate(loaded_parts)
     order = np.argsort(loaded_all, kind="stable")
     loaded_all = loaded_all[order]
     rows = rows.take(pa.array(order))
-    rows = rows.append_column("_loaded_at", pa.array((loaded_all + shift * US).astype("datetime64[us]")))
+    loaded_array = pa.array((loaded_all + shift * US).astype("datetime64[us]"))
+    if loaded_column in schema.names:
+        rows = rows.add_column(schema.get_field_index(loaded_column), loaded_column, loaded_array)
+        full_schema = schema
+    else:
+        rows = rows.append_column(loaded_column, loaded_array)
+        full_schema = schema.append(pa.field(loaded_column, pa.timestamp("us")))
     week = (loaded_all // US - START) // (7 * DAY)
     folder = out / table.system / table.name
     folder.mkdir(parents=True, exist_ok=True)
@@ -64,7 +88,7 @@ def land_table(table: Table, out: Path, rng: np.random.Generator, schema: pa.Sch
     starts = np.concatenate([[0], bounds])
     ends = np.concatenate([bounds, [len(week)]])
     for s, e in zip(starts, ends, strict=True):
-        part = rows.slice(int(s), int(e - s)).cast(schema.append(pa.field("_loaded_at", pa.timestamp("us"))))
+        part = rows.slice(int(s), int(e - s)).cast(full_schema)
         pq.write_table(part, folder / f"part-{int(week[s]) + 10:05d}.parquet", compression="zstd")
     return {
         "landed_rows": rows.num_rows,
