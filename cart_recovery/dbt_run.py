@@ -28,8 +28,8 @@ HINTS = {
         "was in the future when it was first read. Run `python -m cart_recovery build --full-refresh`."
     ),
     "assert_attribution_by_person_has_emails": (
-        "messaging_source_format is fivetran, so Klaviyo sends reach carts through the buyer's email, but no "
-        "abandoned cart or checkout has one: every recovery would look organic. Land the checkouts' emails "
+        "messaging_source_format is fivetran, so Klaviyo sends reach carts through the buyer's email, but no cart "
+        "that reached checkout has one: no recovery could be attributed. Land the checkouts' emails "
         "(Shopify abandoned_checkout.email) or read messaging in the native format (docs/connectors.md)."
     ),
     "used_downstream": (

@@ -36,15 +36,13 @@
     currency is unknown), as a wide decimal: reject_reason's invalid_amount rule then judges its sign and size.
 #}
 {% macro connector_money(column, digits_column) -%}
+    {#- each branch is cast on its own: a CASE over decimals of scale 0, 1 and 2 takes the first one's scale #}
     {%- set exact = 'cast(' ~ column ~ ' as decimal(38, 6))' %}
-    cast(
-        case {{ digits_column }}
-            when 0 then round({{ exact }}, 0)
-            when 1 then round({{ exact }}, 1)
-            else round({{ exact }}, 2)
-        end
-        as decimal(38, 2)
-    )
+    case {{ digits_column }}
+        when 0 then cast(round({{ exact }}, 0) as decimal(38, 2))
+        when 1 then cast(round({{ exact }}, 1) as decimal(38, 2))
+        else cast(round({{ exact }}, 2) as decimal(38, 2))
+    end
 {%- endmacro %}
 
 {#
@@ -77,13 +75,28 @@
 {%- endmacro %}
 
 {#
+    Klaviyo metrics (event.type) the warehouse reads, as in stg_messaging__events' accepted values; an account's
+    other metrics (Placed Order, Viewed Product, …) are rejected as unknown_status, so each is still counted.
+#}
+{% macro klaviyo_metrics() -%}
+    {{ return(['Received Email', 'Opened Email', 'Clicked Email', 'Bounced Email', 'Received SMS', 'Clicked SMS',
+               'Unsubscribed']) }}
+{%- endmacro %}
+
+{#
     The import CTE of a connector adapter model: every landed row of the connector table (only those landed by
     a pinned as_of), where it sits (landed_file_columns) and the row as landed, as JSON (`raw_row`).
 #}
 {% macro connector_rows(source_name, table, folder, raw_columns) -%}
     select
         *,
+        {%- if target.type == 'duckdb' and env_var('CART_RECOVERY_SOURCE_DB', '') %}
+        {#- a table of the attached database (CART_RECOVERY_SOURCE_DB): its row id names the row #}
+        '(attached)' as landed_file_name,
+        _attached_row_id as landed_file_row_number,
+        {%- else %}
         {{ landed_file_columns(source(source_name, table), folder, table) }},
+        {%- endif %}
         {{ row_to_json(raw_columns) }} as raw_row
     from {{ source(source_name, table) }}
     where {{ landed_by_as_of('_fivetran_synced') }}

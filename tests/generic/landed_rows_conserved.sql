@@ -14,6 +14,9 @@
     {%- set source_name, table_name = connector_table.split('.') -%}
     {%- set loaded_at = '_fivetran_synced' -%}
 {%- endif -%}
+{%- if source_name.startswith('fivetran_') -%}
+    {%- set loaded_at = '_fivetran_synced' -%}
+{%- endif -%}
 {%- set landed_relation = source(source_name, table_name) -%}
 {%- set base_relation = ref('base_' ~ source_name ~ '__' ~ table_name) -%}
 

@@ -1,26 +1,26 @@
 {{ config(enabled=var('messaging_source_format', 'native') == 'fivetran') }}
 {#
     Attribution by person (messaging_source_format fivetran, docs/connectors.md) ties a Klaviyo send to a cart
-    through the cart's email. If no abandoned cart has one (the checkouts landed without emails), every recovery
-    would be organic: fail the build instead of reporting a 0 % attributed share. Returns one row when so.
+    through the cart's email. If no cart that reached checkout has one (e.g. the checkouts landed without
+    emails), no cart could ever be abandoned-and-reached or attributed, and the marts would report a recovery
+    rate of 0 % or none at all: fail the build instead. Returns one row when so.
 #}
 with
 
-abandoned as (
+checkouts as (
 
     select
-        count(*) as abandoned_carts,
-        count(activity.customer_key) as with_email
-    from {{ ref('int_carts__abandonment') }} as abandonment
-    inner join {{ ref('int_carts__activity') }} as activity on abandonment.cart_token = activity.cart_token
-    where abandonment.is_abandoned
+        count(*) as carts_at_checkout,
+        count(customer_key) as with_email
+    from {{ ref('int_carts__activity') }}
+    where checkout_started_at is not null
 
 ),
 
 problem as (
 
-    select * from abandoned
-    where abandoned_carts > 0 and with_email = 0
+    select * from checkouts
+    where carts_at_checkout > 0 and with_email = 0
 
 )
 

@@ -15,11 +15,13 @@ abandoned as (
 
     select
         abandonment.cart_token,
-        abandonment.abandoned_at,
-        activity.customer_key
+        abandonment.abandoned_at{% if by_person %},
+        activity.customer_key{% endif %}
     from {{ ref('int_carts__abandonment') }} as abandonment
     inner join {{ ref('int_carts__in_scope') }} as in_scope on abandonment.cart_token = in_scope.cart_token
+    {%- if by_person %}
     inner join {{ ref('int_carts__activity') }} as activity on abandonment.cart_token = activity.cart_token
+    {%- endif %}
     where abandonment.is_abandoned
 
 ),

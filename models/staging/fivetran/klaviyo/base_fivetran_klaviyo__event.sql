@@ -81,7 +81,8 @@ tagged as (
         {{ reject_reason(
             key_columns=['event_id'],
             deleted_column='is_deleted_in_source',
-            timestamps={'datetime': 'datetime_utc'}
+            timestamps={'datetime': 'datetime_utc'},
+            statuses={'metric': klaviyo_metrics()}
         ) }} as reject_reason
     from parsed
 

@@ -10,7 +10,8 @@ with
 {#
     The connector lands stock levels, not movements (docs/connectors.md "Inventory from snapshots"): per tracked
     SKU one restock of (available now + everything sold) at its first sale, then one sale per order line of a
-    live order, so that the running stock ends at what is available now.
+    live order, so that the running stock ends at what is available now. A sale's movement_id is its order line's
+    id, a restock's the inventory item's id.
 #}
 quantities as (
 
@@ -48,6 +49,7 @@ items as (
 stock_now as (
 
     select
+        min(items.id) as inventory_item_id,
         items.sku,
         sum(quantities.quantity) as available,
         max(quantities._fivetran_synced) as synced_at
@@ -58,10 +60,21 @@ stock_now as (
 
 ),
 
+line_ids as (
+
+    select
+        id,
+        order_id,
+        index + 1 as line_number
+    from {{ source('fivetran_shopify', 'order_line') }}
+    qualify row_number() over (partition by order_id, index order by _fivetran_synced desc) = 1
+
+),
+
 sales as (
 
     select
-        order_lines.order_id * 1000 + order_lines.line_number as movement_id,
+        line_ids.id as movement_id,
         order_lines.sku,
         -order_lines.quantity as quantity_delta,
         'sale' as reason,
@@ -71,6 +84,8 @@ sales as (
     from {{ ref('stg_shop__order_lines') }} as order_lines
     inner join {{ ref('stg_shop__orders') }} as orders on order_lines.order_id = orders.order_id
     inner join stock_now on order_lines.sku = stock_now.sku
+    inner join line_ids
+        on order_lines.order_id = line_ids.order_id and order_lines.line_number = line_ids.line_number
     where not orders.is_test and orders.cancelled_at is null
 
 ),
@@ -78,7 +93,7 @@ sales as (
 restocks as (
 
     select
-        -row_number() over (order by stock_now.sku) as movement_id,
+        stock_now.inventory_item_id as movement_id,
         stock_now.sku,
         stock_now.available + coalesce(sum(-sales.quantity_delta), 0) as quantity_delta,
         'restock' as reason,
@@ -87,7 +102,7 @@ restocks as (
         stock_now.synced_at as _loaded_at
     from stock_now
     left outer join sales on stock_now.sku = sales.sku
-    group by stock_now.sku, stock_now.available, stock_now.synced_at
+    group by stock_now.inventory_item_id, stock_now.sku, stock_now.available, stock_now.synced_at
 
 ),
 
