@@ -226,7 +226,8 @@ def _plain(value: Any) -> Any:
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=SPINNER)
 def build_facts(build: Build) -> dict[str, Any]:
-    """Reporting currency, as-of, the date span of the data and the currencies present."""
+    """Reporting currency, as-of, the date span of the data, the currencies present and what a cart is (`cart`, or
+    `checkout` when the storefront is read from Fivetran's tables: docs/connectors.md)."""
     facts = _records(
         query(
             """
@@ -243,6 +244,7 @@ def build_facts(build: Build) -> dict[str, Any]:
                 (select min(lo) from spans) as first_date,
                 (select max(hi) from spans) as last_date,
                 (select max(as_of) from fct_workflow_exceptions) as as_of,
+                (select any_value(cart_grain) from fct_cart_recovery) as cart_grain,
                 coalesce(
                     (select any_value(reporting_currency) from fct_cart_recovery),
                     (select any_value(reporting_currency) from fct_orders)

@@ -167,6 +167,16 @@ def filters_caption(filters: db.Filters, applies: str) -> None:
     st.caption(f"Showing {' · '.join(parts)}. {applies}")
 
 
+def grain_note(facts: dict[str, Any]) -> None:
+    """At checkout grain, say what the recovery figures count (fct_cart_recovery.cart_grain)."""
+    if facts.get("cart_grain") == "checkout":
+        st.info(
+            "Counting Shopify checkouts, not browsing carts: the storefront is read from Fivetran's Shopify tables, "
+            "which have no add-to-cart events. A cart here is a checkout; the “added to cart” stage is unavailable "
+            "and left empty (docs/connectors.md)."
+        )
+
+
 def page_header(title: str, subtitle: str) -> None:
     st.title(title)
     st.markdown(subtitle)

@@ -12,6 +12,7 @@ currency = facts["reporting_currency"]
 
 ui.page_header("Overview", "Abandoned-cart recovery at a glance, with the exceptions waiting for someone.")
 ui.filters_caption(filters, "Recovery figures by cohort, channel and cart currency; exceptions by detected date.")
+ui.grain_note(facts)
 
 kpis = db.recovery_kpis(build, filters)
 severity = db.open_exceptions_by_severity(build, filters)

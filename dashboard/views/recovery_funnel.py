@@ -12,6 +12,7 @@ currency = facts["reporting_currency"]
 
 ui.page_header("Recovery funnel", "From checkout to a recovered, paid order, and how long recovery takes.")
 ui.filters_caption(filters, "Carts by cohort, recovery channel and cart currency.")
+ui.grain_note(facts)
 
 funnel = db.recovery_funnel(build, filters)
 kpis = db.recovery_kpis(build, filters)

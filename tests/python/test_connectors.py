@@ -15,8 +15,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import Warehouse, make_env
+import streamlit as st
+from conftest import REPO_ROOT, Warehouse, make_env
 from fivetran_fixture import EXPECTED, write_database, write_landing
+from streamlit.testing.v1 import AppTest
 
 from cart_recovery.generate import generate
 
@@ -35,6 +37,10 @@ ORDER_AND_PAYMENT_TYPES = (
     "recovered_payment_failed",
     "refund_exceeds_capture",
 )
+#: format -> the round trip's published warehouse
+PUBLISHED: dict[str, Path] = {}
+DASHBOARD_PAGES = ["views/overview.py", "views/recovery_funnel.py", "views/exceptions.py", "views/reconciliation.py",
+                   "views/data_health.py"]  # fmt: skip
 
 
 def _built(root: Path, raw: Path, *args: str) -> Warehouse:
@@ -54,6 +60,7 @@ def round_trip(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.Duck
         raw = root / f"raw_{fmt}"
         generate(raw, carts=CARTS, seed=SEED, as_of=AS_OF, format=fmt, neutral_rejects=True)
         built[fmt] = _built(root / f"wh_{fmt}", raw, *(["--vars", FIVETRAN] if fmt == "fivetran" else []))
+    PUBLISHED.update({fmt: warehouse.published_path for fmt, warehouse in built.items()})
     connection = duckdb.connect()
     connection.execute("set TimeZone = 'UTC'")
     connection.execute(f"attach '{built['native'].published_path}' as n (read_only)")
@@ -235,3 +242,20 @@ def test_attribution_by_person_without_any_email_fails_the_build(tmp_path: Path)
     first, cause = result.stderr.strip().splitlines()[:2]
     assert "assert_attribution_by_person_has_emails" in first, result.stderr[-3000:]
     assert "no cart that reached checkout has one" in cause and "abandoned_checkout.email" in cause
+
+
+def test_dashboard_says_it_counts_checkouts(round_trip, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every page renders over the warehouse built from the connector tables; the recovery pages say what a cart
+    is there, and the native warehouse's do not."""
+    notes = {}
+    for fmt in ("fivetran", "native"):
+        monkeypatch.setenv("CART_RECOVERY_WAREHOUSE", str(PUBLISHED[fmt]))
+        st.cache_data.clear()
+        at = AppTest.from_file(str(REPO_ROOT / "dashboard" / "app.py"), default_timeout=60).run()
+        for page in DASHBOARD_PAGES:
+            at.switch_page(page).run()
+            assert not at.exception, (fmt, page, [e.value for e in at.exception])
+            notes[fmt, page] = any("Counting Shopify checkouts" in info.value for info in at.info)
+    st.cache_data.clear()
+    assert [page for page in DASHBOARD_PAGES if notes["fivetran", page]] == DASHBOARD_PAGES[:2]
+    assert not any(notes["native", page] for page in DASHBOARD_PAGES)

@@ -68,11 +68,13 @@ def _dbt_env(root: Path, engine: str, raw_dir: Path) -> dict[str, str]:
     return env
 
 
-def _dbt_build(dbt: str, target: str, env: dict[str, str], log_path: Path) -> subprocess.CompletedProcess[bytes]:
-    """`dbt build --target <target>` to the end, its output in log_path."""
+def _dbt_build(
+    dbt: str, target: str, env: dict[str, str], log_path: Path, args: list[str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """`dbt build --target <target> [args]` to the end, its output in log_path."""
     with log_path.open("w") as out:
         return subprocess.run(
-            [dbt, "build", "--target", target],
+            [dbt, "build", "--target", target, *(args or [])],
             cwd=REPO_ROOT,
             env=env,
             stdout=out,
@@ -87,6 +89,44 @@ def _failure_report(engine: str, log_path: Path) -> str:
     # Spark's JVM stack traces drown the dbt summary: keep dbt's lines.
     dbt_lines = [line for line in lines if not line.lstrip().startswith("at ")]
     return f"dbt build on {engine} failed; last lines of {log_path}:\n" + "\n".join(dbt_lines[-80:])
+
+
+def _build_side_by_side(
+    dbt: str, builds: EngineBuilds, duckdb_env: dict[str, str], spark_env: dict[str, str], args: list[str]
+) -> None:
+    """One dbt invocation per engine (each Spark one starts a JVM), side by side; both must succeed."""
+    root = builds.root
+    spark_log, duckdb_log = root / "spark_build.log", root / "duckdb_build.log"
+    started = time.monotonic()
+    with spark_log.open("w") as spark_out:
+        spark = subprocess.Popen(
+            [dbt, "build", "--target", "spark", *args],
+            cwd=REPO_ROOT,
+            env=spark_env,
+            stdout=spark_out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            duckdb = _dbt_build(dbt, "dev", duckdb_env, duckdb_log, args)
+            builds.seconds["duckdb build"] = time.monotonic() - started
+            spark.wait(timeout=BUILD_TIMEOUT_SECONDS)
+            builds.seconds["spark first batch"] = time.monotonic() - started
+        finally:
+            if spark.poll() is None:
+                spark.kill()
+                spark.wait()
+    assert duckdb.returncode == 0, _failure_report("DuckDB", duckdb_log)
+    assert spark.returncode == 0, _failure_report("Spark", spark_log)
+
+
+def _spark_env(root: Path, builds: EngineBuilds, raw_dir: Path) -> dict[str, str]:
+    env = _dbt_env(root, "spark", raw_dir)
+    env.update(
+        CART_RECOVERY_SPARK_DIR=str(builds.spark_dir),
+        SPARK_LOCAL_IP="127.0.0.1",
+        PYSPARK_SUBMIT_ARGS=SPARK_CI_SUBMIT_ARGS,
+    )
+    return env
 
 
 @pytest.fixture(scope="session")
@@ -115,38 +155,11 @@ def engine_builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineBu
     builds.duckdb_path.parent.mkdir(parents=True)
     dbt = str(Path(sys.executable).with_name("dbt"))
 
-    spark_env = _dbt_env(root, "spark", spark_raw_dir)
-    spark_env.update(
-        CART_RECOVERY_SPARK_DIR=str(builds.spark_dir),
-        SPARK_LOCAL_IP="127.0.0.1",
-        PYSPARK_SUBMIT_ARGS=SPARK_CI_SUBMIT_ARGS,
-    )
+    spark_env = _spark_env(root, builds, spark_raw_dir)
     duckdb_env = _dbt_env(root, "duckdb", raw_dir)
     duckdb_env["CART_RECOVERY_BUILD_PATH"] = str(builds.duckdb_path)
 
-    # One dbt invocation per engine (each Spark one starts a JVM); they run side by side.
-    spark_log = root / "spark_build.log"
-    duckdb_log = root / "duckdb_build.log"
-    started = time.monotonic()
-    with spark_log.open("w") as spark_out:
-        spark = subprocess.Popen(
-            [dbt, "build", "--target", "spark"],
-            cwd=REPO_ROOT,
-            env=spark_env,
-            stdout=spark_out,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            duckdb = _dbt_build(dbt, "dev", duckdb_env, duckdb_log)
-            builds.seconds["duckdb build"] = time.monotonic() - started
-            spark.wait(timeout=BUILD_TIMEOUT_SECONDS)
-            builds.seconds["spark first batch"] = time.monotonic() - started
-        finally:
-            if spark.poll() is None:
-                spark.kill()
-                spark.wait()
-    assert duckdb.returncode == 0, _failure_report("DuckDB", duckdb_log)
-    assert spark.returncode == 0, _failure_report("Spark", spark_log)
+    _build_side_by_side(dbt, builds, duckdb_env, spark_env, [])
 
     # The newest batch lands; Spark continues incrementally from its tables.
     land(batches[1], spark_raw_dir)
@@ -156,6 +169,33 @@ def engine_builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineBu
     builds.seconds["spark incremental batch"] = time.monotonic() - started
     assert spark_incremental.returncode == 0, _failure_report("Spark (incremental)", spark_log)
     _SECONDS.update(builds.seconds)
+    yield builds
+
+
+FIVETRAN_VARS = "{shop_source_format: fivetran, stripe_source_format: fivetran, messaging_source_format: fivetran}"
+
+
+@pytest.fixture(scope="session")
+def fivetran_builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineBuilds]:
+    """The same world landed as Fivetran's Shopify, Stripe and Klaviyo tables (docs/connectors.md), built once
+    on each engine with every system read in the connector format."""
+    from cart_recovery.generate import generate
+
+    root = tmp_path_factory.mktemp("fivetran_parity")
+    raw_dir = root / "raw"
+    generate(raw_dir, carts=SPARK_CARTS, seed=SPARK_SEED, format="fivetran")
+    builds = EngineBuilds(
+        root=root,
+        duckdb_path=root / "duckdb" / "cart_recovery.build.duckdb",
+        spark_dir=root / "spark",
+        manifest_path=root / "spark" / "target" / "manifest.json",
+    )
+    builds.duckdb_path.parent.mkdir(parents=True)
+    duckdb_env = _dbt_env(root, "duckdb", raw_dir)
+    duckdb_env["CART_RECOVERY_BUILD_PATH"] = str(builds.duckdb_path)
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    _build_side_by_side(dbt, builds, duckdb_env, _spark_env(root, builds, raw_dir), ["--vars", FIVETRAN_VARS])
+    _SECONDS.update({f"fivetran {name}": seconds for name, seconds in builds.seconds.items()})
     yield builds
 
 

@@ -1,4 +1,5 @@
-"""Every public mart is the same on Spark as on DuckDB, row for row (SPEC §9).
+"""Every public mart is the same on Spark as on DuckDB, row for row, from the native landing and from the same
+world landed as Fivetran's tables.
 
 Both sides are read with DuckDB: the DuckDB build file, and the parquet files of Spark's tables. Column names
 and types must agree; money (decimals) and every other value must be equal, timestamps to the second and
@@ -91,11 +92,17 @@ def _describe_differences(
     return lines
 
 
+@pytest.fixture(scope="module", params=["native", "fivetran"])
+def builds(request: pytest.FixtureRequest) -> EngineBuilds:
+    """The builds of the native landing (two batches on Spark), then of the same world as Fivetran's tables."""
+    return request.getfixturevalue("engine_builds" if request.param == "native" else "fivetran_builds")
+
+
 @pytest.fixture(scope="module")
-def con(engine_builds: EngineBuilds) -> duckdb.DuckDBPyConnection:
+def con(builds: EngineBuilds) -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect()
     connection.execute("set TimeZone = 'UTC'")
-    connection.execute(f"attach '{engine_builds.duckdb_path}' as duckdb_build (read_only)")
+    connection.execute(f"attach '{builds.duckdb_path}' as duckdb_build (read_only)")
     yield connection
     connection.close()
 
@@ -110,9 +117,9 @@ def test_every_public_mart_is_compared(engine_builds: EngineBuilds) -> None:
 
 
 @pytest.mark.parametrize("mart", PUBLIC_MARTS)
-def test_mart_is_identical_on_spark(engine_builds: EngineBuilds, con: duckdb.DuckDBPyConnection, mart: str) -> None:
+def test_mart_is_identical_on_spark(builds: EngineBuilds, con: duckdb.DuckDBPyConnection, mart: str) -> None:
     duck = f"duckdb_build.main.{mart}"
-    spark = f"read_parquet('{engine_builds.spark_table_glob(mart)}')"
+    spark = f"read_parquet('{builds.spark_table_glob(mart)}')"
 
     duck_schema, spark_schema = _schema(con, duck), _schema(con, spark)
     assert spark_schema == duck_schema, f"{mart}: columns differ\n  duckdb: {duck_schema}\n  spark:  {spark_schema}"
@@ -126,7 +133,7 @@ def test_mart_is_identical_on_spark(engine_builds: EngineBuilds, con: duckdb.Duc
     (only_duck_count,) = con.execute("select count(*) from only_duckdb").fetchone()
     (only_spark_count,) = con.execute("select count(*) from only_spark").fetchone()
     if only_duck_count or only_spark_count:
-        key = _primary_key(_manifest(engine_builds), mart)
+        key = _primary_key(_manifest(builds), mart)
         lines = _describe_differences(
             con, key, "only_duckdb", "only_spark", [name for name, _ in duck_schema if name != key]
         )

@@ -4,6 +4,14 @@
     within recovery_sla_hours after abandonment. Clock: abandoned_at. Clears: the first such message or the
     cart's recovery (its recovering order), whichever comes first: a recovered cart needs no message.
 #}
+{#- a message reaches the cart by its token, or by person from Klaviyo's connector (docs/connectors.md) #}
+{%- if var('messaging_source_format') == 'fivetran' %}
+{%- set reaches_the_cart = "activity.customer_key = messages.customer_key and messages.occurred_at <= "
+    ~ dbt.dateadd('hour', var('attribution_window_hours'), 'abandoned.abandoned_at') %}
+{%- else %}
+{%- set reaches_the_cart = 'abandoned.cart_token = messages.cart_token' %}
+{%- endif %}
+
 with
 
 abandoned as (
@@ -48,7 +56,6 @@ messages as (
 
 first_message as (
 
-    {# a message reaches the cart by its token, or by person from Klaviyo's connector (docs/connectors.md) #}
     select
         abandoned.cart_token,
         min(messages.occurred_at) as first_message_at
@@ -56,13 +63,7 @@ first_message as (
     inner join activity on abandoned.cart_token = activity.cart_token
     inner join messages
         on
-        {%- if var('messaging_source_format') == 'fivetran' %}
-            activity.customer_key = messages.customer_key
-            and messages.occurred_at
-            <= {{ dbt.dateadd('hour', var('attribution_window_hours'), 'abandoned.abandoned_at') }}
-        {%- else %}
-            abandoned.cart_token = messages.cart_token
-        {%- endif %}
+            {{ reaches_the_cart }}
             and abandoned.abandoned_at < messages.occurred_at
     group by abandoned.cart_token
 

@@ -6,12 +6,13 @@
     and currency ride on that event.
 #}
 {%- if cart_grain() == 'checkout' %}
-    {%- set opening_event = 'checkout_started' %}
-    {%- set value_signs = {'checkout_started': 1} %}
+{%- set opening_event = 'checkout_started' %}
+{%- set value_signs = {'checkout_started': 1} %}
 {%- else %}
-    {%- set opening_event = 'product_added_to_cart' %}
-    {%- set value_signs = {'product_added_to_cart': 1, 'product_removed_from_cart': -1} %}
+{%- set opening_event = 'product_added_to_cart' %}
+{%- set value_signs = {'product_added_to_cart': 1, 'product_removed_from_cart': -1} %}
 {%- endif %}
+{%- set value_events = "('" ~ (value_signs.keys() | join("', '")) ~ "')" %}
 {#
     A table, not a view: several models read it. Incremental on DuckDB: a build recomputes only the carts of
     int_carts__in_scope and merges them by cart_token.
@@ -76,7 +77,7 @@ line_values as (
         on
             events.currency = fx.currency
             and cast(events.occurred_at as date) = fx.rate_date
-    where events.event_name in ('{{ value_signs.keys() | join("', '") }}')
+    where events.event_name in {{ value_events }}
 
 ),
 

@@ -8,6 +8,9 @@
     abandonment, its click the person's first click of the same message after it (docs/connectors.md).
 #}
 {%- set by_person = var('messaging_source_format') == 'fivetran' %}
+{#- one send may reach several carts of one person: the touch is the pair #}
+{%- set touch_id = dbt.concat(["sends.event_id", "':'", "abandoned.cart_token"]) if by_person else 'sends.event_id' %}
+{%- set click_after_send = 'clicks.clicked_at >= reached.sent_at' if by_person else 'true' %}
 
 with
 
@@ -72,12 +75,7 @@ clicks as (
 reached as (
 
     select
-        {# one send may reach several carts of one person: the touch is the pair #}
-        {% if by_person -%}
-            {{ dbt.concat(["sends.event_id", "':'", "abandoned.cart_token"]) }}
-        {%- else -%}
-            sends.event_id
-        {%- endif %} as touch_id,
+        {{ touch_id }} as touch_id,
         abandoned.cart_token,
         sends.message_id,
         sends.channel,
@@ -111,9 +109,7 @@ first_clicks as (
     inner join clicks
         on
             reached.message_id = clicks.message_id
-            {%- if by_person %}
-            and clicks.clicked_at >= reached.sent_at
-            {%- endif %}
+            and {{ click_after_send }}
     group by reached.touch_id, reached.cart_token
 
 ),
