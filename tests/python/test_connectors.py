@@ -22,6 +22,8 @@ from streamlit.testing.v1 import AppTest
 
 from cart_recovery.generate import generate
 
+pytestmark = pytest.mark.connectors
+
 CARTS = 1500
 SEED = 11
 AS_OF = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
