@@ -1,6 +1,6 @@
 """Check the landing against its contract before dbt runs, and count what is landed independently of dbt.
 
-The contract is the dbt sources' own column list (`models/staging/*/_*__sources.yml`: every column's
+The contract is the dbt sources' own column list (`models/staging/**/_*__sources.yml`: every column's
 `data_type`, a source's `meta.optional`), so it is written once. For each raw table the check lists its folder
 itself (any depth, `.parquet` in any case: loaders write `dt=2026-11-18/part-0.parquet` and `PART.PARQUET` too),
 reads every file's Parquet footer (schema and row count, not the rows) and reports, first line first, the file
@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-SOURCES_GLOB = "models/staging/*/_*__sources.yml"
+SOURCES_GLOB = "models/staging/**/_*__sources.yml"
 #: Files a loader leaves beside the data (markers, checksums, hidden files) are not data and are skipped.
 IGNORED_PREFIXES = (".", "_")
 
