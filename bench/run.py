@@ -1,4 +1,4 @@
-"""`make bench`: benchmarks of the warehouse against the physical floor (issue 8), written to one JSON file.
+"""`make bench`: benchmarks of the warehouse against the physical floor, written to one JSON file.
 
     python -m bench.run --scale 10000000 --runs 3 --out bench/results
 
@@ -58,7 +58,7 @@ FUNNEL_SELECTOR = "+fct_recovery_funnel_daily"
 STEPS = ("scan", "build", "incremental", "funnel", "memlimit", "dashboard")
 PACKAGES = ("dbt-core", "dbt-duckdb", "duckdb", "pandas", "pyarrow", "numpy", "streamlit")
 
-#: Every figure of the results file (issue 8), in the order written.
+#: Every figure of the results file, in the order written.
 FIGURES = (
     "generate_s",
     "generate_peak_rss_bytes",
@@ -81,7 +81,7 @@ FIGURES = (
     "dashboard_page_ms_p95_warm",
 )
 
-#: figure -> (comparison, target), issue 8.
+#: figure -> (comparison, target): the performance goals.
 GOALS: dict[str, tuple[str, float | bool]] = {
     "build_over_scan_10m": ("<=", 12),
     "incremental_over_full_model_time": ("<=", 0.15),

@@ -1,8 +1,8 @@
 """Split a landing directory into load batches by `_loaded_at` (the benchmarks and the incremental tests).
 
-A landing directory is `<raw>/<system>/<table>/*.parquet` (SPEC §3). `split_by_loaded_at` lays the same rows out
-as several landing directories, one per batch: batch k holds the rows with cuts[k-1] <= `_loaded_at` < cuts[k].
-Part files that fall wholly in one batch are hard-linked, a file that straddles a cut is split. Landing batch
+A landing directory is `<raw>/<system>/<table>/*.parquet` (README "Landing real data"). `split_by_loaded_at` lays the
+same rows out as several landing directories, one per batch: batch k holds the rows with cuts[k-1] <= `_loaded_at` <
+cuts[k]. Part files that fall wholly in one batch are hard-linked, a file that straddles a cut is split. Landing batch
 after batch (`land`) and building after each is what a production landing sees.
 """
 

@@ -7,7 +7,7 @@ parameters; the few identifiers that vary (the queue's grouping column) come fro
 
 Results are cached with `st.cache_data`, keyed by the published file's build (`Build.version` changes with
 every publish, so a new publish shows at once) and expiring after `CACHE_TTL_SECONDS`. The dashboard reads
-public marts only (SPEC §5) plus the build's own metadata tables written by the publish step.
+public marts only plus the build's own metadata tables written by the publish step.
 """
 
 from __future__ import annotations

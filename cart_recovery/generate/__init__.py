@@ -1,14 +1,14 @@
 """Landing-data generator with ground truth.
 
-Writes every raw table of SPEC §3 as Parquet part files under ``out/<system>/<table>/part-*.parquet`` and a
-ground-truth manifest (``out/manifest.json`` plus per-cart outcomes and exception instances as Parquet under
+Writes every raw table of the landing contract as Parquet part files under ``out/<system>/<table>/part-*.parquet`` and
+a ground-truth manifest (``out/manifest.json`` plus per-cart outcomes and exception instances as Parquet under
 ``out/manifest/``).
 
-How it works: the generator first plans a whole "future" of ~120 days (carts, orders, payments, messages...),
-then cuts it at ``CUTOFF``: nothing after the cut has happened yet. ``as_of`` is the newest event time that survived
-the cut. Every ground-truth figure is then derived from the planned timelines and the kept rows with the rules of
-SPEC §4/§6 as documented in ``docs``-style comments in the modules below (and in the README), so later models can
-be checked against it. Everything is vectorised with numpy; the only per-row work happens inside DuckDB (timestamp
+How it works: the generator first plans a whole "future" of ~120 days (carts, orders, payments, messages...), then cuts
+it at ``CUTOFF``: nothing after the cut has happened yet. ``as_of`` is the newest event time that survived the cut.
+Every ground-truth figure is then derived from the planned timelines and the kept rows with the rules of
+docs/definitions.md, as documented in ``docs``-style comments in the modules below (and in the README), so later models
+can be checked against it. Everything is vectorised with numpy; the only per-row work happens inside DuckDB (timestamp
 text).
 
 Modules, in the order the data flows through them:
@@ -17,7 +17,7 @@ Modules, in the order the data flows through them:
 - ``world`` (with the mixin ``order_plans``): the planned world, the one object holding every timeline
 - ``shop_tables``, ``payment_tables``, ``stripe_tables``, ``messaging_tables``: the raw rows of each system
   (``raw_table.Table``), cut at ``CUTOFF``, plus junk rows from ``rejects``
-- ``writer`` with ``schemas``: landing (``_loaded_at``, redeliveries, weekly part files) under the SPEC §3 contract
+- ``writer`` with ``schemas``: landing (``_loaded_at``, redeliveries, weekly part files) under the landing contract
 - ``truth``, ``manifest``: as-of, cart outcomes, exception instances and the manifest
 
 The connector format (``format="fivetran"``, docs/connectors.md) writes the same world as Fivetran's Shopify,
@@ -83,8 +83,8 @@ def generate(
     fixed calendar (ending at CUTOFF), as the tests use it. When the move spans whole days the FX rates are
     landed too (reference/fx_rates), moved by those days: the FX seed's dates would no longer match.
 
-    `format`: "native" (the landing contract, SPEC §3) or "fivetran" (the same world as Fivetran's Shopify,
-    Stripe and Klaviyo tables, with the ground truth at checkout grain; docs/connectors.md).
+    `format`: "native" (the landing contract, README "Landing real data") or "fivetran" (the same world as
+    Fivetran's Shopify, Stripe and Klaviyo tables, with the ground truth at checkout grain; docs/connectors.md).
     `neutral_rejects`: every invalid-timestamp junk row carries a NULL timestamp instead of bad text, the one
     defect both formats can hold, so that the two formats of one world reject exactly the same records."""
     if carts < 100:

@@ -9,7 +9,7 @@ import numpy as np
 from cart_recovery import fx
 
 # --------------------------------------------------------------------------------------------------------------
-# calendar and parameters (SPEC §4 defaults; the exception SLAs come from seeds/exception_rules.csv)
+# calendar and parameters (the dbt_project.yml var defaults; the exception SLAs come from seeds/exception_rules.csv)
 # --------------------------------------------------------------------------------------------------------------
 START = 1782864000  # 2026-07-01T00:00:00Z
 DAYS = 120

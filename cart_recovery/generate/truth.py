@@ -189,7 +189,7 @@ def oversell(found: Instances, inv: dict[str, np.ndarray]) -> None:
 
 
 def exceptions_table(world: World, as_of: int) -> pa.Table:
-    """Every exception instance by the rules of SPEC §6 applied to the kept rows (see README 'Exception rules')."""
+    """Every exception instance by the rules of docs/definitions.md "Exceptions" applied to the kept rows."""
     o, m = world.orders, world.n_orders
     T = o["t"]
     found = Instances(world, as_of)

@@ -1,4 +1,4 @@
-"""Dashboard (SPEC §7) driven with AppTest: every page renders, every figure equals the same figure queried from the
+"""Dashboard driven with AppTest: every page renders, every figure equals the same figure queried from the
 marts under the same filters, filters change them, filter values are data, and a new publish shows at once."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Exception marts, their history, and the reconciliation against the source systems (SPEC §5, §6).
+"""Exception marts, their history, and the reconciliation against the source systems (docs/definitions.md
+"Exceptions" and "Reconciliation").
 
 Ground truth: the generator's manifest (manifest/exceptions.parquet), which knows every instance it injected or
 produced, by type, entity, SLA clock start, status and resolution time.

@@ -1,7 +1,8 @@
-"""The landing-data generator: SPEC §3 contract, determinism, and a manifest that tells the truth about the files.
+"""The landing-data generator: the landing contract, determinism, and a manifest that tells the truth about the files.
 
-The contract below is written from SPEC §3 by hand (never read back from the generator). Manifest figures are
-recomputed from the written Parquet files with SQL that applies the SPEC's rules directly.
+The contract below is written by hand from the landing contract (README "Landing real data"), never read back from the
+generator. Manifest figures are recomputed from the written Parquet files with SQL that applies docs/definitions.md
+directly.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ ENUMS = {
     },
 }  # fmt: skip
 
-# SPEC §3 "Settled details": what makes a row unusable, per table (key columns, text timestamps, currency, quantity)
+# docs/definitions.md "Rows": what makes a row unusable, per table (key columns, text timestamps, currency, quantity)
 KEYS = {
     "shop/cart_events": ["event_id", "cart_token"],  # an event without its cart cannot be used
     "shop/orders": ["order_id"],
@@ -346,7 +347,7 @@ def test_outcome_and_exception_summaries_match_their_files(landing, con):
         assert by_type[etype]["resolved"] > 0, f"{etype} never resolved"
 
 
-# the SPEC §4 definitions applied to the files, independently of how the generator planned the carts
+# the docs/definitions.md rules applied to the files, independently of how the generator planned the carts
 OUTCOME_SQL = """
 with events as (
     select cart_token, event_name, try_cast(occurred_at as timestamptz)::timestamp as t

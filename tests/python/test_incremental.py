@@ -1,4 +1,4 @@
-"""Incremental loads (issue 8): the landing data arriving in three batches, built incrementally after each one,
+"""Incremental loads: the landing data arriving in three batches, built incrementally after each one,
 gives exactly the warehouse that one full refresh of the same files gives.
 
 The batches are cut by `_loaded_at` from the generator's data (seed 7), the way a daily landing delivers it,

@@ -95,3 +95,22 @@ def test_every_staging_model_is_guarded_against_vanishing_rows(warehouse: Wareho
         elif node["unique_id"] not in guarded:
             unguarded.append(name)
     assert not unguarded, f"staging models with neither a used_downstream test nor meta.read_whole_by: {unguarded}"
+
+
+#: a section sign after the name of the product brief, which lives outside the repository
+OUTSIDE_CITATION = re.compile("SPEC" + r"('s| §)")
+
+
+def test_nothing_cites_a_document_outside_the_repository() -> None:
+    """Every reference points at something a reader of the repository can open (docs/, README, the code)."""
+    import subprocess
+
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    citing = []
+    for name in tracked.stdout.splitlines():
+        path = REPO_ROOT / name
+        if path.suffix in {".parquet", ".png", ".duckdb"} or not path.is_file():
+            continue
+        text = path.read_text(errors="replace")
+        citing += [f"{name}:{n}" for n, line in enumerate(text.splitlines(), 1) if OUTSIDE_CITATION.search(line)]
+    assert citing == []

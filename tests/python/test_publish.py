@@ -1,4 +1,5 @@
-"""Publishing (SPEC §8): only passing builds are published, atomically, without being blocked by readers."""
+"""Publishing (README "How a build publishes"): only passing builds are published, atomically, without being
+blocked by readers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Recovery funnel marts (SPEC §4, §5; docs/definitions.md "Carts") against the generator's ground truth.
+"""Recovery funnel marts (docs/definitions.md "Carts") against the generator's ground truth.
 
 Ground truth: manifest/cart_outcomes.parquet, one row per cart with its outcome, attributed channel, recovering
 order, abandoned_at and exact cart value. Checked on two seeds (the `seeded_warehouse` fixture).

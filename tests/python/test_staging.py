@@ -1,5 +1,5 @@
-"""Staging models against the landed Parquet files: casts, normalisation, deduplication and rejected rows (SPEC §3,
-§5 rejected_records). Every landed row is staged, a removed duplicate, or in rejected_records, exactly as the
+"""Staging models against the landed Parquet files: casts, normalisation, deduplication and rejected rows
+(docs/definitions.md "Rows"). Every landed row is staged, a removed duplicate, or in rejected_records, exactly as the
 generator's manifest says, on two differently seeded builds."""
 
 from __future__ import annotations
@@ -174,7 +174,7 @@ def test_customer_key_is_the_hash_of_the_normalised_email(con: duckdb.DuckDBPyCo
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Every landed row accounted for (SPEC §5 rejected_records), on both seeded builds (conftest.seeded_warehouse).
+# Every landed row accounted for (rejected_records), on both seeded builds (conftest.seeded_warehouse).
 # --------------------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def seeded(seeded_warehouse: Warehouse) -> Iterator[tuple[Warehouse, dict, duckdb.DuckDBPyConnection]]:

@@ -1,5 +1,5 @@
 {#
-    as-of (SPEC §4 settled details): the newest time in any event-time column of the usable landed rows,
+    as-of (docs/definitions.md): the newest time in any event-time column of the usable landed rows,
     `_loaded_at` excluded; the var `as_of` overrides it. Every "still open / not yet" judgement reads this.
 #}
 with

@@ -1,5 +1,5 @@
 {#
-    Daily rates to the reporting currency (SPEC §3 reference.fx_rates): the landed rates when any are landed,
+    Daily rates to the reporting currency (landed reference.fx_rates): the landed rates when any are landed,
     else the project's demo seed. Cross rates go through USD; each day takes the latest rate on or before it,
     carried forward at most `fx_max_staleness_days`. Days without such a rate are absent, so a conversion that
     needs one yields null and fails the not_null tests of the marts (never a silent 1.0).

@@ -1,5 +1,5 @@
 {#
-    Every Stripe charge with the order it belongs to (SPEC §4 settled details): by `metadata.order_id` when
+    Every Stripe charge with the order it belongs to (docs/definitions.md): by `metadata.order_id` when
     that order exists, else by a shop transaction (authorization/capture/sale on the stripe gateway) whose
     `gateway_reference` is the charge id. Succeeded refunds are netted; amounts are converted to the
     reporting currency at the rate of the order's creation date (the charge's own date when unlinked).

@@ -1,7 +1,7 @@
 {#
-    One row per cart: a cart_token with at least one product_added_to_cart (SPEC §4). Cart value = Σ
-    quantity × unit_price of added (+) and removed (−) lines, each converted at the rate of its event's UTC
-    date, kept unrounded (decimal(38,10)) for threshold comparisons; marts round it to cents.
+    One row per cart: a cart_token with at least one product_added_to_cart (docs/definitions.md "Carts").
+    Cart value = Σ quantity × unit_price of added (+) and removed (−) lines, each converted at the rate of its
+    event's UTC date, kept unrounded (decimal(38,10)) for threshold comparisons; marts round it to cents.
     At checkout grain (docs/connectors.md) a cart is a checkout: a token with a checkout_started, whose value
     and currency ride on that event.
 #}

@@ -2,7 +2,7 @@
     One row per cart with everything the recovery marts report: milestones and value, abandonment, recovery
     and attribution, the cart's outcome (the ground truth's vocabulary), its cohort and whether that cohort is
     provisional.
-    Cohort: abandoned carts belong to the local date (var reporting_timezone) of abandoned_at (SPEC §4);
+    Cohort: abandoned carts belong to the local date (var reporting_timezone) of abandoned_at (docs/definitions.md);
     every other cart to the local date of its first product_added_to_cart, so that each cart sits in exactly
     one cohort and the funnel stages of a cohort nest. A cohort is provisional while its recovery window has
     not fully elapsed: end of the cohort's local day + recovery_window_days > as-of.

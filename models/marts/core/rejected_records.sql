@@ -1,5 +1,5 @@
 {#
-    Every landed row that cannot be used (SPEC §5), one row each, with the rule it broke first (macro
+    Every landed row that cannot be used, one row each, with the rule it broke first (macro
     reject_reason, applied in the base models). Together with the staging models this accounts for every
     landed row: landed = staged + duplicates removed + rejected (generic test landed_rows_conserved).
     Incremental on DuckDB: a build reads only the rows landed since the newest `loaded_at` it holds minus the

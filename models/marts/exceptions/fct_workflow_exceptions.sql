@@ -1,10 +1,9 @@
 {#
-    One row per exception instance (SPEC §5, §6). Each int_exceptions__<type> model lists the candidates of its
-    type with the time its SLA clock started and the time its condition cleared (if it did). An instance exists
-    once its SLA has elapsed by as-of and its condition still held at that moment; it is resolved when the
-    condition cleared by as-of. Owner, route, severity, SLA and expected outcome come from the
-    exception_rules seed; the three SLAs that SPEC §6 names as vars (payment, fulfillment, recovery) follow the
-    vars.
+    One row per exception instance (docs/definitions.md "Exceptions"). Each int_exceptions__<type> model lists the
+    candidates of its type with the time its SLA clock started and the time its condition cleared (if it did). An
+    instance exists once its SLA has elapsed by as-of and its condition still held at that moment; it is resolved
+    when the condition cleared by as-of. Owner, route, severity, SLA and expected outcome come from the
+    exception_rules seed; the three SLAs that are vars (payment, fulfillment, recovery) follow the vars.
 #}
 {%- set exception_types = [
     'order_unpaid', 'charge_without_order', 'amount_mismatch', 'duplicate_capture', 'refund_exceeds_capture',

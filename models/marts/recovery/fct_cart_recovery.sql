@@ -1,5 +1,5 @@
 {#
-    One row per cart that reached checkout (SPEC §5). recovery_type is set for abandoned carts only
+    One row per cart that reached checkout. recovery_type is set for abandoned carts only
     (attributed / organic / not_recovered) and null for carts that were never abandoned (not applicable).
 
     Incremental on DuckDB: a build rewrites only the carts of int_carts__in_scope (merged by cart_token).
