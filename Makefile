@@ -70,12 +70,12 @@ $(SPARK_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,spark]'
 	touch $(SPARK_STAMP)
 
-# Same models on Spark (README "Running on Spark / Databricks"): one dbt build per engine in a temp dir, then
+# Same models on Spark (docs/spark.md): one dbt build per engine in a temp dir, then
 # every public mart compared row for row.
 test-spark: $(SPARK_STAMP)
 	$(BIN)/pytest tests/spark
 
-# Benchmarks (README "Performance"): SCALE cart events (default 10M); writes bench/results/<utc-timestamp>.json.
+# Benchmarks (docs/performance.md): SCALE cart events (default 10M); writes bench/results/<utc-timestamp>.json.
 SCALE ?= 10000000
 
 bench: $(STAMP)

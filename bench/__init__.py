@@ -1,1 +1,1 @@
-"""Benchmarks of the warehouse (`make bench`): see bench/run.py and README "Performance"."""
+"""Benchmarks of the warehouse (`make bench`): see bench/run.py and docs/performance.md."""

@@ -1,5 +1,5 @@
 {#
-    Incremental loads (README "Incremental loads"). The large tables are incremental models: a build reads only
+    Incremental loads (docs/incremental.md). The large tables are incremental models: a build reads only
     the landed rows with `_loaded_at` newer than what the table already holds, minus a lookback
     (var incremental_lookback_hours) that catches late-arriving and redelivered files.
 #}

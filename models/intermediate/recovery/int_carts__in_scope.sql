@@ -1,5 +1,5 @@
 {#
-    The carts this build computes (README "Incremental loads"). On a full build: every cart token. On an
+    The carts this build computes (docs/incremental.md). On a full build: every cart token. On an
     incremental build (DuckDB), the carts whose outcome can differ from the previous build's (the row of
     int_warehouse__builds), everything landed since its newest `_loaded_at` minus the lookback counting as new:
     - carts with a new cart event, or with any event since the previous as-of minus recovery_window_days + 2
