@@ -53,6 +53,7 @@ FUNNEL_COLUMNS = [
     "channel",
     "currency",
     "reporting_currency",
+    "cart_grain",
     "carts",
     "checkouts_started",
     "contact_captured",
@@ -704,6 +705,7 @@ def compute_funnel(
     funnel = funnel.reset_index()
     funnel["funnel_row_id"] = funnel["cohort_date"].astype(str) + "/" + funnel["channel"] + "/" + funnel["currency"]
     funnel["reporting_currency"] = defs.reporting_currency
+    funnel["cart_grain"] = "cart"  # the native landing has cart events (docs/connectors.md "Checkout grain")
     funnel["recovery_rate"] = (funnel["recovered"] / funnel["abandoned"]).where(funnel["abandoned"] > 0)
     funnel["recovered_revenue"] = cents_to_decimal(funnel["recovered_cents"].to_numpy())
     return funnel[FUNNEL_COLUMNS].reset_index(drop=True)
