@@ -120,13 +120,12 @@ def _build(paths: Paths, dbt_vars: str | None, full_refresh: bool, log: Any) -> 
                 ]
             )
         )
-    variables["landed_row_counts"] = report.row_counts
     as_of = pinned_as_of(variables)
-    if as_of is not None:
-        variables["landed_row_counts"] = count_landed_by(paths.raw_dir, report, as_of, contracts)
+    landed_rows = report.row_counts if as_of is None else count_landed_by(paths.raw_dir, report, as_of, contracts)
     publish.remove_database_file(paths.build_path)
     paths.target_path.mkdir(parents=True, exist_ok=True)
-    args = ["build", "--vars", json.dumps(variables, default=str)]
+    # Unit tests check the models' logic, not the data: `make test` runs them (tests/python/test_unit_tests.py).
+    args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(variables, default=str)]
     continue_from_published = (
         not full_refresh
         and as_of is None
@@ -140,6 +139,7 @@ def _build(paths: Paths, dbt_vars: str | None, full_refresh: bool, log: Any) -> 
         if carried:
             log(f"Full refresh; carried over history from the published warehouse: {', '.join(carried)}")
         args.append("--full-refresh")
+    publish.record_landed_rows(paths.build_path, landed_rows)
     log(f"Building {paths.build_path} from {paths.raw_dir}")
     checkpoint("before_dbt")
     started = dt.datetime.now(dt.UTC)
@@ -160,7 +160,7 @@ def _build(paths: Paths, dbt_vars: str | None, full_refresh: bool, log: Any) -> 
         raise BuildError("\n".join(lines))
 
     built_at = dt.datetime.now(dt.UTC)
-    sources_json = check_freshness(paths, contracts, attached, log=log)
+    sources_json = check_freshness(paths, contracts, variables, attached, log=log)
     publish.record_build_info(paths, run_results, built_at, sources_json, as_of, formats)
     checkpoint("before_replace")
     publish.publish_file(paths.build_path, paths.published_path)

@@ -179,7 +179,11 @@ def node_result_rows(run_results: dict[str, Any]) -> list[tuple]:
 
 
 def check_freshness(
-    paths: Paths, contracts: list[TableContract], attached: bool = False, log: Any = print
+    paths: Paths,
+    contracts: list[TableContract],
+    variables: dict[str, Any],
+    attached: bool = False,
+    log: Any = print,
 ) -> dict[str, Any] | None:
     """Run `dbt source freshness` on the landed source tables of this build's formats and say, one line each,
     which are stale and what to do. A table that is not landed (an optional source) is skipped with a plain
@@ -193,7 +197,9 @@ def check_freshness(
             log(f"Freshness: {contract.name} is not landed (an optional source); not checked.")
     if not landed:
         return None
-    run_dbt(paths, ["source", "freshness", "--quiet", "--select", *(f"source:{name}" for name in landed)], quiet=True)
+    # the build's own vars, so that dbt reuses the parse of the build instead of parsing the project again
+    args = ["source", "freshness", "--quiet", "--vars", json.dumps(variables, default=str)]
+    run_dbt(paths, [*args, "--select", *(f"source:{name}" for name in landed)], quiet=True)
     path = paths.target_path / "sources.json"
     sources_json = json.loads(path.read_text()) if path.exists() else None
     for line in freshness_report(sources_json):

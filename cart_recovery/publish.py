@@ -24,6 +24,7 @@ from cart_recovery.paths import Paths
 BUILD_INFO_TABLE = "warehouse_build"
 NODE_RESULTS_TABLE = "warehouse_node_results"  # every model/test/seed/snapshot result of the build
 FRESHNESS_TABLE = "warehouse_source_freshness"  # `dbt source freshness` at build time
+LANDED_ROWS_TABLE = "warehouse_landed_rows"  # rows per landed table, counted from the files before dbt runs
 HISTORY_TABLE_PREFIX = "snap_"  # dbt snapshots: carried over from the published file into each build
 
 
@@ -94,6 +95,20 @@ def published_formats(published_path: Path) -> dict[str, str] | None:
     that reads a system in another format starts from scratch."""
     value = _published_build_value(published_path, "source_formats")
     return json.loads(value) if value else None
+
+
+def record_landed_rows(build_path: Path, row_counts: dict[str, int]) -> None:
+    """Store the build step's own count of landed rows per table ("<system>.<table>") in the build file, where
+    the `landed_rows_conserved` test reads them. A table, not a dbt var: vars that change with every landing
+    would make dbt re-parse the whole project on every build."""
+    build_path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(build_path))
+    try:
+        con.execute(f"create or replace table {LANDED_ROWS_TABLE} (table_key varchar primary key, landed_rows bigint)")
+        if row_counts:
+            con.executemany(f"insert into {LANDED_ROWS_TABLE} values (?, ?)", sorted(row_counts.items()))
+    finally:
+        con.close()
 
 
 def record_build_info(

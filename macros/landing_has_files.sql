@@ -33,3 +33,19 @@
     ) %}
     {{ return(result.columns[0].values()[0] > 0) }}
 {%- endmacro %}
+
+
+{#- The build step's count of landed rows for "<system>.<table>", or none when it did not count that table. -#}
+{% macro landed_row_count(table_key) %}
+    {%- if not execute or target.type != 'duckdb' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set relation = adapter.get_relation(target.database, target.schema, 'warehouse_landed_rows') -%}
+    {%- if relation is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set rows = run_query(
+        "select landed_rows from " ~ relation ~ " where table_key = '" ~ table_key | replace("'", "''") ~ "'"
+    ).rows -%}
+    {{ return(rows[0][0] if rows | length == 1 else none) }}
+{% endmacro %}

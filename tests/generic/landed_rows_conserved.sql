@@ -1,6 +1,6 @@
 {#
     Every landed row is accounted for: for the staging model under test and its raw table,
-        landed rows (counted from the files by the build step, var landed_row_counts, else on the source)
+        landed rows (counted from the files by the build step, table warehouse_landed_rows, else on the source)
             = staged rows + rejected rows + duplicates removed (usable rows - distinct usable keys),
     and staged rows = distinct usable keys (one row per key). Rejected and usable rows come from the
     table's base model, base_<source_name>__<table_name>. Returns one row (the counts) when either fails.
@@ -24,12 +24,12 @@ with
 
 landed as (
 
-    {#- counted from the files by the build step itself when it passes them (var landed_row_counts), so that a
-        file the sources' pattern misses shows as a difference; else counted on the source -#}
-    {%- set counted = var('landed_row_counts', {}) or {} %}
+    {#- counted from the files by the build step itself (cart_recovery/publish.py record_landed_rows), so that
+        a file the sources' pattern misses shows as a difference; else counted on the source -#}
     {%- set table_key = source_name ~ '.' ~ table_name %}
-    {% if table_key in counted %}
-    select {{ counted[table_key] }} as landed_rows
+    {%- set counted = landed_row_count(table_key) %}
+    {% if counted is not none %}
+    select {{ counted }} as landed_rows
     {% elif source_name != 'reference' or landing_has_files(source_name, table_name) %}
     {#- every table is required but the optional reference ones (landing_check.py) -#}
     select count(*) as landed_rows from {{ landed_relation }}
@@ -91,3 +91,4 @@ where
     or staged_rows <> distinct_usable_keys
 
 {% endtest %}
+
