@@ -114,3 +114,39 @@ def test_nothing_cites_a_document_outside_the_repository() -> None:
         text = path.read_text(errors="replace")
         citing += [f"{name}:{n}" for n, line in enumerate(text.splitlines(), 1) if OUTSIDE_CITATION.search(line)]
     assert citing == []
+
+
+#: a reference to a page of docs/ with a heading in quotes, e.g. docs/operations.md "How a build publishes"
+DOCS_SECTION_REFERENCE = re.compile(r"(docs/[\w-]+\.md) \"([^\"]+)\"")
+MARKDOWN_LINK = re.compile(r"\]\(([\w./-]+)(#[^)]*)?\)")
+#: what a section reference may name: a heading, or a bold term of a definition list
+ANCHOR = re.compile(r"^#+ (.+)$|\*\*([^*]+)\*\*", re.M)
+
+
+def test_documentation_links_and_section_references_resolve() -> None:
+    """Every relative link in a Markdown file, and every `docs/<page>.md "<heading>"` reference anywhere in the
+    repository, points at a file (and a heading or bold term of it) that exists."""
+    import subprocess
+
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    broken = []
+    for name in tracked.stdout.splitlines():
+        path = REPO_ROOT / name
+        if path.suffix in {".parquet", ".png", ".duckdb", ".json"} or not path.is_file():
+            continue
+        text = path.read_text(errors="replace")
+        if path.suffix == ".md":
+            for target, _ in MARKDOWN_LINK.findall(text):
+                if not target.startswith(("http://", "https://")) and not (path.parent / target).exists():
+                    broken.append(f"{name}: link {target}")
+        for page, heading in DOCS_SECTION_REFERENCE.findall(text):
+            page_path = REPO_ROOT / page
+            anchors = {(a or b).strip() for a, b in ANCHOR.findall(page_path.read_text())} if page_path.exists() else set()
+            # a heading may go on with a parenthesis: "Reconciliation (`rpt_source_reconciliation`)"
+            if not any(anchor == heading or anchor.startswith(heading + " (") for anchor in anchors):
+                broken.append(f'{name}: {page} "{heading}"')
+    assert broken == [], "\n".join(broken)
+
+
+def test_the_readme_onboards_in_one_sitting() -> None:
+    assert len((REPO_ROOT / "README.md").read_text().splitlines()) <= 200

@@ -1,4 +1,4 @@
-"""Publishing (README "How a build publishes"): only passing builds are published, atomically, without being
+"""Publishing (docs/operations.md "How a build publishes"): only passing builds are published, atomically, without being
 blocked by readers."""
 
 from __future__ import annotations
