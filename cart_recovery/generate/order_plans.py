@@ -211,7 +211,7 @@ class OrderPlans:
         self.charge_minor = np.where(
             inj["mismatch"] & ~self.mismatch_currency, np.maximum(o["total"] + delta, 1), o["total"]
         )
-        usd_cents = (self.usd_value_e10(o["total"], o["cur"], T) // 10**8).astype(np.int64)
+        usd_cents = (self.usd_value_times_1e10(o["total"], o["cur"], T) // 10**8).astype(np.int64)
         self.charge_minor = np.where(self.mismatch_currency, np.maximum(usd_cents, 1), self.charge_minor)
         self.charge_cur = np.where(self.mismatch_currency, 0, o["cur"])
         self.dup_t = np.where(inj["dup"], self.pay_t + uniform_int(rng, 60, 600, m), INF)
