@@ -18,14 +18,14 @@ CURRENCIES = ("USD", "EUR", "GBP", "JPY")
 MINOR_DIGITS = {"USD": 2, "EUR": 2, "GBP": 2, "JPY": 0}
 
 # one unit of the currency in US dollars, scaled by 1e8, on FX_START
-_BASE_RATE8 = {"USD": 100_000_000, "EUR": 108_000_000, "GBP": 127_000_000, "JPY": 670_000}
+_BASE_RATE_TO_USD_TIMES_1E8 = {"USD": 100_000_000, "EUR": 108_000_000, "GBP": 127_000_000, "JPY": 670_000}
 
 
-def rate8_table() -> np.ndarray:
+def rate_to_usd_times_1e8_table() -> np.ndarray:
     """Array [currency index, day index] of rate_to_usd * 1e8 (int64), days counted from FX_START."""
     table = np.zeros((len(CURRENCIES), FX_DAYS), dtype=np.int64)
     for ci, cur in enumerate(CURRENCIES):
-        base = _BASE_RATE8[cur]
+        base = _BASE_RATE_TO_USD_TIMES_1E8[cur]
         if cur == "USD":
             table[ci, :] = base
             continue
@@ -43,7 +43,7 @@ def rate8_table() -> np.ndarray:
 
 def fx_rows() -> list[tuple[str, str, str]]:
     """(rate_date, currency, rate_to_usd) rows as text, rate with 8 decimals."""
-    table = rate8_table()
+    table = rate_to_usd_times_1e8_table()
     rows = []
     for d in range(FX_DAYS):
         day = (FX_START + dt.timedelta(days=d)).isoformat()

@@ -78,13 +78,13 @@ def group_starts(counts: np.ndarray) -> np.ndarray:
     return np.cumsum(counts) - counts
 
 
-def fx_rate_to_usd_e8(cur: np.ndarray, ts: np.ndarray, shift: int = 0) -> np.ndarray:
+def fx_rate_to_usd_times_1e8(cur: np.ndarray, ts: np.ndarray, shift: int = 0) -> np.ndarray:
     """rate_to_usd of each row's currency on the UTC date of ts, scaled by 1e8 (int64, as in the FX seed).
 
     `ts` is a time of the planned world and `shift` (seconds) moves it onto the calendar the data is landed on
     (writer.py): the rate is that of the landed date, and the FX rates the generator lands are the seed's walk
     moved by the same whole days (`shift // DAY`), so both sides read the same number."""
-    table = fx.rate8_table()
+    table = fx.rate_to_usd_times_1e8_table()
     day = (ts + shift) // DAY - (_fx_epoch() // DAY + shift // DAY)
     return table[cur, day]
 
@@ -95,9 +95,9 @@ def _fx_epoch() -> int:
     return int(dt.datetime(fx.FX_START.year, fx.FX_START.month, fx.FX_START.day, tzinfo=dt.UTC).timestamp())
 
 
-def usd_value_e10(minor: np.ndarray, cur: np.ndarray, ts: np.ndarray, shift: int = 0) -> np.ndarray:
+def usd_value_times_1e10(minor: np.ndarray, cur: np.ndarray, ts: np.ndarray, shift: int = 0) -> np.ndarray:
     """Exact USD value * 1e10 of an amount in minor units converted at the rate of the (landed) UTC date of ts."""
-    return minor * 10 ** (2 - CUR_DIGITS[cur]) * fx_rate_to_usd_e8(cur, ts, shift)
+    return minor * 10 ** (2 - CUR_DIGITS[cur]) * fx_rate_to_usd_times_1e8(cur, ts, shift)
 
 
 def iso_with_offset(ts: np.ndarray, off: np.ndarray) -> pa.Array:

@@ -69,33 +69,40 @@ class _Keyed:
 
 def checkout_truth(conn: Connector, as_of: int) -> dict[str, np.ndarray]:
     """Outcome, abandonment, recovery and attribution of every checkout (docs/connectors.md), as arrays."""
-    world, ck, msgs = conn.world, conn.checkouts, conn.messages
-    o = world.orders
-    k = len(ck["cart"])
-    has_email = ck["contact"] < INF
+    world, checkouts, msgs = conn.world, conn.checkouts, conn.messages
+    orders = world.orders
+    n_checkouts = len(checkouts["cart"])
+    has_email = checkouts["contact"] < INF
     # the checkout's events from contact (= created_at) on: created, updated when later, closed when present
-    times = np.stack([ck["created"], np.where(ck["updated"] > ck["created"], ck["updated"], INF), ck["closed"]], axis=1)
+    times = np.stack(
+        [
+            checkouts["created"],
+            np.where(checkouts["updated"] > checkouts["created"], checkouts["updated"], INF),
+            checkouts["closed"],
+        ],
+        axis=1,
+    )
     times = np.sort(times, axis=1)
     present = times < INF
-    following = np.concatenate([times[:, 1:], np.full((k, 1), INF)], axis=1)
+    following = np.concatenate([times[:, 1:], np.full((n_checkouts, 1), INF)], axis=1)
     following = np.where(following < INF, following, as_of)
     silent = present & (following - times >= ABANDONMENT_WINDOW) & has_email[:, None]
     silent_from = np.where(silent, times, INF).min(axis=1)
-    completed = ck["closed"] < INF
-    converted = completed & (ck["closed"] <= silent_from)
+    completed = checkouts["closed"] < INF
+    converted = completed & (checkouts["closed"] <= silent_from)
     abandoned = ~converted & (silent_from < INF)
     abandoned_at = np.where(abandoned, silent_from + ABANDONMENT_WINDOW, INF)
 
-    pos = world.cart_order_pos[ck["cart"]]
-    p = np.maximum(pos, 0)
-    live = (pos >= 0) & world.kept_order[p] & ~o["test"][p] & ~world.cancel_kept[p]
-    order_t = np.where(live, o["t"][p], INF)
+    pos = world.cart_order_pos[checkouts["cart"]]
+    order_row = np.maximum(pos, 0)
+    live = (pos >= 0) & world.kept_order[order_row] & ~orders["test"][order_row] & ~world.cancel_kept[order_row]
+    order_t = np.where(live, orders["t"][order_row], INF)
     recovered = abandoned & (order_t > abandoned_at) & (order_t <= abandoned_at + RECOVERY_WINDOW)
 
     # attribution by person: the same normalised email on both sides
-    ck_email = normalised_email(ck["email"])
-    people = pc.unique(pa.concat_arrays([msgs["email"], ck_email]).drop_null())
-    person, msg_person = _codes(ck_email, people), _codes(msgs["email"], people)
+    checkout_email = normalised_email(checkouts["email"])
+    people = pc.unique(pa.concat_arrays([msgs["email"], checkout_email]).drop_null())
+    person, msg_person = _codes(checkout_email, people), _codes(msgs["email"], people)
     metric = msgs["metric"]
     row = np.arange(len(msgs["t"]))
     is_send = pc.is_in(metric, value_set=pa.array(RECEIVED)).to_numpy(zero_copy_only=False)
@@ -110,17 +117,19 @@ def checkout_truth(conn: Connector, as_of: int) -> dict[str, np.ndarray]:
     # the deciding send: the latest to the person in (abandoned_at, abandoned_at + window], before the order
     upto = np.minimum(abandoned_at + ATTRIBUTION_WINDOW, order_t - 1)
     send = sends.latest(np.where(recovered, person, -1), abandoned_at, upto)
-    s = np.maximum(send, 0)
-    send_t = np.where(send >= 0, msgs["t"][s], INF)
-    send_group = np.where((send >= 0) & (message[s] >= 0), msg_person[s] * n_messages + message[s], -1)
+    send_row = np.maximum(send, 0)
+    send_t = np.where(send >= 0, msgs["t"][send_row], INF)
+    send_group = np.where(
+        (send >= 0) & (message[send_row] >= 0), msg_person[send_row] * n_messages + message[send_row], -1
+    )
     # its click: the person's first Clicked of the same flow message (else campaign) after it
-    click = clicks.first(send_group, send_t, np.full(k, INF))
+    click = clicks.first(send_group, send_t, np.full(n_checkouts, INF))
     click_t = np.where(click >= 0, msgs["t"][np.maximum(click, 0)], INF)
     anchor = np.where(click >= 0, click_t, send_t)
     attributed = recovered & (send >= 0) & (order_t <= anchor + ATTRIBUTION_WINDOW)
-    sms = metric.take(pa.array(s)).to_numpy(zero_copy_only=False) == "Received SMS"
+    sms = metric.take(pa.array(send_row)).to_numpy(zero_copy_only=False) == "Received SMS"
 
-    outcome = np.full(k, "no_contact", dtype=object)
+    outcome = np.full(n_checkouts, "no_contact", dtype=object)
     outcome[has_email] = "not_yet_abandoned"
     outcome[converted] = "converted"
     outcome[abandoned] = "not_recovered"
@@ -137,7 +146,7 @@ def checkout_truth(conn: Connector, as_of: int) -> dict[str, np.ndarray]:
         "order_pos": np.where(recovered, pos, NONE),
         "order_t": order_t,
         "first_send_t": np.where(first >= 0, msgs["t"][np.maximum(first, 0)], INF),
-        "value_e10": world.usd_value_e10(ck["minor"], ck["cur"], ck["created"]),
+        "value_usd_times_1e10": world.usd_value_times_1e10(checkouts["minor"], checkouts["cur"], checkouts["created"]),
     }
 
 
@@ -156,7 +165,7 @@ def checkout_outcomes_table(conn: Connector, truth: dict[str, np.ndarray]) -> pa
             "abandoned_at": pa.array(
                 world.landed(np.where(abandoned, truth["abandoned_at"], 0)).astype("datetime64[s]"), mask=~abandoned
             ),
-            "cart_value_usd": decimal_array(truth["value_e10"], scale=10, precision=38),
+            "cart_value_usd": decimal_array(truth["value_usd_times_1e10"], scale=10, precision=38),
         }
     )
 
@@ -169,7 +178,7 @@ def checkout_exceptions_table(conn: Connector, truth: dict[str, np.ndarray], as_
     native = native.filter(pc.invert(pc.is_in(native.column("exception_type"), value_set=pa.array(CHECKOUT_TYPES))))
     found = Instances(world, as_of)
     oversell(found, derived_movements(world))
-    high = truth["value_e10"] >= HIGH_VALUE_CART_USD * 10**10
+    high = truth["value_usd_times_1e10"] >= HIGH_VALUE_CART_USD * 10**10
     recovered_at = np.where(truth["recovered"], truth["order_t"], INF)
     found.emit(
         "recovery_stalled",

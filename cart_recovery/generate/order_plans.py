@@ -150,10 +150,10 @@ class OrderPlans:
 
     # ---------------------------------------------------------------- payments, refunds, fulfilment plans
     def plan_payments(self) -> None:
-        rng, o, m = self.rng, self.orders, self.n_orders
-        kind, src = o["kind"], o["src"]
-        T = o["t"]
-        u_gateway = rng.random(m)
+        rng, orders, n_orders = self.rng, self.orders, self.n_orders
+        kind, src = orders["kind"], orders["src"]
+        order_t = orders["t"]
+        u_gateway = rng.random(n_orders)
         web_pay = np.where(
             u_gateway < 0.85 * 0.8,
             P_STRIPE_SALE,
@@ -163,11 +163,15 @@ class OrderPlans:
         pay = np.where(src == POS, pos_pay, np.where(src == DRAFT, P_MANUAL, web_pay))
         pay = np.where(kind == 5, P_STRIPE_SALE, pay)  # orphan drafts: the existing charge
         pay = np.where(kind == 6, P_MANUAL, pay)
-        pay = np.where(o["test"] | (o["cancel"] < INF), P_NONE, pay)
-        pay_t = np.where(src == DRAFT, T + uniform_int(rng, 0, 12 * HOUR, m), T + uniform_int(rng, 2, 21, m))
-        pay_t = np.where((src == POS) | (kind >= 5), T, pay_t)
+        pay = np.where(orders["test"] | (orders["cancel"] < INF), P_NONE, pay)
+        pay_t = np.where(
+            src == DRAFT,
+            order_t + uniform_int(rng, 0, 12 * HOUR, n_orders),
+            order_t + uniform_int(rng, 2, 21, n_orders),
+        )
+        pay_t = np.where((src == POS) | (kind >= 5), order_t, pay_t)
 
-        u_inject = rng.random(m)
+        u_inject = rng.random(n_orders)
         conv_sale = (kind == 0) & (pay == P_STRIPE_SALE)
         inj = {}
         inj["unpaid"] = conv_sale & (u_inject < 0.015)
@@ -177,17 +181,17 @@ class OrderPlans:
         inj["proc"] = conv_sale & (u_inject >= 0.033) & (u_inject < 0.038)
         inj["ful_delay"] = (kind == 0) & (pay != P_NONE) & (u_inject >= 0.038) & (u_inject < 0.058)
         inj["rec_fail"] = np.isin(kind, [1, 2]) & np.isin(pay, [P_STRIPE_SALE, P_STRIPE_AUTHCAP]) & (u_inject < 0.04)
-        u_late = rng.random(m)
+        u_late = rng.random(n_orders)
         # unpaid: never paid (half with a failed attempt) or paid 30-60 h late
         late_unpaid = inj["unpaid"] & (u_late < 0.5)
         never = inj["unpaid"] & ~late_unpaid
         late_rec = inj["rec_fail"] & (u_late < 0.4)
-        late_t = np.where(late_unpaid, T + uniform_int(rng, 30 * HOUR, 60 * HOUR, m), INF)
-        late_t = np.where(late_rec, T + uniform_int(rng, 3 * HOUR, 60 * HOUR, m), late_t)
+        late_t = np.where(late_unpaid, order_t + uniform_int(rng, 30 * HOUR, 60 * HOUR, n_orders), INF)
+        late_t = np.where(late_rec, order_t + uniform_int(rng, 3 * HOUR, 60 * HOUR, n_orders), late_t)
         self.fail_attempts = np.where(
-            inj["rec_fail"], rng.choice([1, 2], m), np.where(never & (u_late < 0.75), 1, 0)
+            inj["rec_fail"], rng.choice([1, 2], n_orders), np.where(never & (u_late < 0.75), 1, 0)
         ) + np.where(
-            (pay == P_STRIPE_SALE) & ~inj["unpaid"] & ~inj["rec_fail"] & (kind != 5) & (rng.random(m) < 0.08),
+            (pay == P_STRIPE_SALE) & ~inj["unpaid"] & ~inj["rec_fail"] & (kind != 5) & (rng.random(n_orders) < 0.08),
             1,
             0,
         )
@@ -197,27 +201,29 @@ class OrderPlans:
         success_t = np.where(late_unpaid, late_t, success_t)
         self.fail_t0 = np.where(
             inj["unpaid"] | inj["rec_fail"],
-            T + uniform_int(rng, 2, 21, m),
-            pay_t - uniform_int(rng, 30, 121, m),
+            order_t + uniform_int(rng, 2, 21, n_orders),
+            pay_t - uniform_int(rng, 30, 121, n_orders),
         )
         self.pay = np.where(never & (self.fail_attempts == 0), P_NONE, pay)
         self.pay_t = success_t
-        self.capture_t = np.where(pay == P_STRIPE_AUTHCAP, success_t + uniform_int(rng, HOUR, 20 * HOUR, m), success_t)
+        self.capture_t = np.where(
+            pay == P_STRIPE_AUTHCAP, success_t + uniform_int(rng, HOUR, 20 * HOUR, n_orders), success_t
+        )
         self.capture_t = np.where(success_t == INF, INF, self.capture_t)
         self.inj = inj
         # amount mismatch: 80 % a different amount, 20 % another currency (only for non-USD orders)
-        self.mismatch_currency = inj["mismatch"] & (o["cur"] != 0) & (rng.random(m) < 0.4)
-        delta = np.where(CUR_DIGITS[o["cur"]] == 0, 700, 499) * np.where(rng.random(m) < 0.5, 1, -1)
+        self.mismatch_currency = inj["mismatch"] & (orders["cur"] != 0) & (rng.random(n_orders) < 0.4)
+        delta = np.where(CUR_DIGITS[orders["cur"]] == 0, 700, 499) * np.where(rng.random(n_orders) < 0.5, 1, -1)
         self.charge_minor = np.where(
-            inj["mismatch"] & ~self.mismatch_currency, np.maximum(o["total"] + delta, 1), o["total"]
+            inj["mismatch"] & ~self.mismatch_currency, np.maximum(orders["total"] + delta, 1), orders["total"]
         )
-        usd_cents = (self.usd_value_e10(o["total"], o["cur"], T) // 10**8).astype(np.int64)
+        usd_cents = (self.usd_value_times_1e10(orders["total"], orders["cur"], order_t) // 10**8).astype(np.int64)
         self.charge_minor = np.where(self.mismatch_currency, np.maximum(usd_cents, 1), self.charge_minor)
-        self.charge_cur = np.where(self.mismatch_currency, 0, o["cur"])
-        self.dup_t = np.where(inj["dup"], self.pay_t + uniform_int(rng, 60, 600, m), INF)
-        self.proc_missing = inj["proc"] & (rng.random(m) < 0.5)
+        self.charge_cur = np.where(self.mismatch_currency, 0, orders["cur"])
+        self.dup_t = np.where(inj["dup"], self.pay_t + uniform_int(rng, 60, 600, n_orders), INF)
+        self.proc_missing = inj["proc"] & (rng.random(n_orders) < 0.5)
         self.proc_failed = inj["proc"] & ~self.proc_missing
-        self.meta_has_order = rng.random(m) < 0.7
+        self.meta_has_order = rng.random(n_orders) < 0.7
         self.meta_has_order = np.where(inj["dup"] | inj["rec_fail"], True, self.meta_has_order)
         self.meta_has_order = np.where(kind == 5, False, self.meta_has_order)
 
@@ -231,32 +237,34 @@ class OrderPlans:
             & np.isin(self.pay, [P_STRIPE_SALE, P_STRIPE_AUTHCAP, P_PAYPAL])
         )
         plain &= kind <= 3
-        r = rng.random(m)
-        partial = (plain & (r < 0.08)) | inj["over_refund"]
-        full = plain & (r >= 0.08) & (r < 0.10)
-        failed_refund = plain & (r >= 0.10) & (r < 0.11)
+        u_refund = rng.random(n_orders)
+        partial = (plain & (u_refund < 0.08)) | inj["over_refund"]
+        full = plain & (u_refund >= 0.08) & (u_refund < 0.10)
+        failed_refund = plain & (u_refund >= 0.10) & (u_refund < 0.11)
         base_t = self.capture_t
-        self.refund1_t = np.where(partial | full | failed_refund, base_t + uniform_int(rng, DAY, 20 * DAY, m), INF)
-        frac = rng.uniform(0.1, 0.5, m)
+        self.refund1_t = np.where(
+            partial | full | failed_refund, base_t + uniform_int(rng, DAY, 20 * DAY, n_orders), INF
+        )
+        frac = rng.uniform(0.1, 0.5, n_orders)
         self.refund1_minor = np.where(
             full, self.charge_minor, np.maximum(1, (self.charge_minor * frac).astype(np.int64))
         )
         self.refund1_ok = partial | full
         self.refund1_full = full
         self.refund1_exists = partial | full | failed_refund
-        self.refund2_t = np.where(inj["over_refund"], self.refund1_t + uniform_int(rng, HOUR, 48 * HOUR, m), INF)
+        self.refund2_t = np.where(inj["over_refund"], self.refund1_t + uniform_int(rng, HOUR, 48 * HOUR, n_orders), INF)
         self.refund2_minor = self.charge_minor.copy()
 
         # fulfilment: ordinary orders within 60 h (POS at once, after a late payment 10-60 min after it)
-        ful = T + uniform_int(rng, 2 * HOUR, 60 * HOUR, m)
-        ful = np.where(src == POS, T + 60, ful)
-        ful = np.where(success_t > T + 12 * HOUR, success_t + uniform_int(rng, 600, HOUR, m), ful)
+        ful = order_t + uniform_int(rng, 2 * HOUR, 60 * HOUR, n_orders)
+        ful = np.where(src == POS, order_t + 60, ful)
+        ful = np.where(success_t > order_t + 12 * HOUR, success_t + uniform_int(rng, 600, HOUR, n_orders), ful)
         delayed = inj["ful_delay"]
-        late_ship = delayed & (rng.random(m) < 0.6)
-        ful = np.where(late_ship, T + uniform_int(rng, 80 * HOUR, 200 * HOUR, m), ful)
+        late_ship = delayed & (rng.random(n_orders) < 0.6)
+        ful = np.where(late_ship, order_t + uniform_int(rng, 80 * HOUR, 200 * HOUR, n_orders), ful)
         ful = np.where(delayed & ~late_ship, INF, ful)
         ful = np.where(success_t == INF, INF, ful)
         self.ful_t = ful
-        cancelled_first = (ful < INF) & (src != POS) & (rng.random(m) < 0.03)
-        self.ful_cancel_t = np.where(cancelled_first, T + uniform_int(rng, HOUR, 2 * HOUR, m), INF)
+        cancelled_first = (ful < INF) & (src != POS) & (rng.random(n_orders) < 0.03)
+        self.ful_cancel_t = np.where(cancelled_first, order_t + uniform_int(rng, HOUR, 2 * HOUR, n_orders), INF)
         self.ful_cancel_t = np.where(self.ful_cancel_t >= ful, INF, self.ful_cancel_t)

@@ -62,12 +62,16 @@ def cart_outcomes_table(world: World, as_of: int) -> pa.Table:
     lines = np.arange(len(world.line_cart))
     line_minor, line_cur = world.line_qty * world.line_price, world.cur[world.line_cart]
     add_kept = kept(world.line_add_t)
-    v_add = np.where(add_kept, world.usd_value_e10(line_minor, line_cur, np.minimum(world.line_add_t, CUTOFF)), 0)
+    value_added = np.where(
+        add_kept, world.usd_value_times_1e10(line_minor, line_cur, np.minimum(world.line_add_t, CUTOFF)), 0
+    )
     rem_t = world.remove_t[world.line_cart]
     rem_kept = world.line_removed & (rem_t <= CUTOFF)
-    v_rem = np.where(rem_kept, world.usd_value_e10(line_minor, line_cur, np.where(rem_kept, rem_t, START)), 0)
-    np.add.at(value, world.line_cart[lines], v_add - v_rem)
-    world.cart_value_usd_e10 = value
+    value_removed = np.where(
+        rem_kept, world.usd_value_times_1e10(line_minor, line_cur, np.where(rem_kept, rem_t, START)), 0
+    )
+    np.add.at(value, world.line_cart[lines], value_added - value_removed)
+    world.cart_value_usd_times_1e10 = value
     return pa.table(
         {
             "cart_token": world.token,
@@ -278,7 +282,7 @@ def exceptions_table(world: World, as_of: int) -> pa.Table:
         T[np.maximum(world.cart_order_pos, 0)],
         INF,
     )
-    high = world.cart_value_usd_e10 >= HIGH_VALUE_CART_USD * 10**10
+    high = world.cart_value_usd_times_1e10 >= HIGH_VALUE_CART_USD * 10**10
     emit(
         "recovery_stalled",
         "cart",

@@ -17,7 +17,7 @@ from cart_recovery.generate.arrays import (
     iso_with_offset,
     sql_array,
     uniform_int,
-    usd_value_e10,
+    usd_value_times_1e10,
 )
 from cart_recovery.generate.constants import (
     ABANDONMENT_WINDOW,
@@ -63,9 +63,9 @@ class World(OrderPlans):
         """Planned times as landed epoch seconds."""
         return np.asarray(ts, dtype=np.int64) + self.shift
 
-    def usd_value_e10(self, minor: np.ndarray, cur: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    def usd_value_times_1e10(self, minor: np.ndarray, cur: np.ndarray, ts: np.ndarray) -> np.ndarray:
         """USD value * 1e10 at the FX rate of the landed date of the planned time ts."""
-        return usd_value_e10(minor, cur, ts, self.shift)
+        return usd_value_times_1e10(minor, cur, ts, self.shift)
 
     def plan(self) -> None:
         """Run every planning step in order; all of them draw from the one random generator, so the order is

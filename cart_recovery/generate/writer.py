@@ -110,7 +110,7 @@ def _as_arrow(col, typ: pa.DataType) -> pa.Array:
 
 def land_fx_rates(out_dir: Path, shift: int = 0) -> dict:
     """Land the FX seed's rates as reference/fx_rates, moved by the whole days of `shift` (the rates the plan
-    converts with, see arrays.fx_rate_to_usd_e8), up to the cut's date: a rate is published the day after its
+    converts with, see arrays.fx_rate_to_usd_times_1e8), up to the cut's date: a rate is published the day after its
     date at 01:00 UTC, or at the cut for the latest ones."""
     day_shift = dt.timedelta(days=shift // DAY)
     cut = dt.datetime.fromtimestamp(CUTOFF + shift, dt.UTC)
