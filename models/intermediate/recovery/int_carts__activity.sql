@@ -29,7 +29,7 @@ with
 cart_events as (
 
     select * from {{ ref('stg_shop__cart_events') }}
-    where {{ in_cart_scope() }}
+    where {{ in_cart_scope(ref('int_carts__in_scope')) }}
 
 ),
 
