@@ -85,9 +85,10 @@
 
 {#
     The import CTE of a connector adapter model: every landed row of the connector table (only those landed by
-    a pinned as_of), where it sits (landed_file_columns) and the row as landed, as JSON (`raw_row`).
+    a pinned as_of), where it sits (landed_file_columns) and the row as landed, as JSON (`raw_row`). `relation` is
+    the caller's `source('<connector>', table)`.
 #}
-{% macro connector_rows(source_name, table, folder, raw_columns) -%}
+{% macro connector_rows(relation, table, folder, raw_columns) -%}
     select
         *,
         {%- if target.type == 'duckdb' and env_var('CART_RECOVERY_SOURCE_DB', '') %}
@@ -95,10 +96,10 @@
         '(attached)' as landed_file_name,
         _attached_row_id as landed_file_row_number,
         {%- else %}
-        {{ landed_file_columns(source(source_name, table), folder, table) }},
+        {{ landed_file_columns(relation, folder, table) }},
         {%- endif %}
         {{ row_to_json(raw_columns) }} as raw_row
-    from {{ source(source_name, table) }}
+    from {{ relation }}
     where {{ landed_by_as_of('_fivetran_synced') }}
 {%- endmacro %}
 

@@ -76,11 +76,11 @@
 {%- endmacro %}
 
 {#
-    The previous build's row of int_warehouse__builds (as_of, loaded_through, cart_definitions), or none when
-    there is none: the first build, a full refresh, or a relation that does not exist yet.
+    The previous build's row of `builds`, the caller's `ref('int_warehouse__builds')` (as_of, loaded_through,
+    cart_definitions), or none when there is none: the first build, a full refresh, or a relation that does not
+    exist yet.
 #}
-{% macro previous_build() -%}
-    {%- set builds = ref('int_warehouse__builds') -%}
+{% macro previous_build(builds) -%}
     {%- if not execute -%}
         {{ return(none) }}
     {%- endif -%}
@@ -99,10 +99,10 @@
 
 {#
     `column in (the carts this build recomputes)` in an incremental per-cart model, `true` on a full build.
-    The ref is taken either way, so that the model always runs after int_carts__in_scope.
+    The caller passes `ref('int_carts__in_scope')` as `scope`, so the edge is in the model file and the model
+    always runs after it, incremental or not.
 #}
-{% macro in_cart_scope(column='cart_token') -%}
-    {%- set scope = ref('int_carts__in_scope') -%}
+{% macro in_cart_scope(scope, column='cart_token') -%}
     {%- if this is not none and is_incremental() -%}
         {{ column }} in (select cart_token from {{ scope }})
     {%- else -%}

@@ -1,9 +1,9 @@
 {#
     The tail both reconciliation record models share: the union of their per-measure CTEs (`unioned`), the
-    daily rates (`fx`) and `records`, one row per record with its id and its amount in the reporting currency
+    daily rates (`fx`, from `fx_rates`) and `records`, one row per record with its id and its amount in the reporting currency
     at the rate of its reconciliation day. Emits CTE definitions; the model ends with `select * from records`.
 #}
-{% macro reconciliation_amounts(measure_ctes) -%}
+{% macro reconciliation_amounts(measure_ctes, fx_rates) -%}
 unioned as (
 
     {% for cte in measure_ctes -%}
@@ -20,7 +20,7 @@ fx as (
         rate_date,
         currency,
         rate_to_reporting
-    from {{ ref('int_fx__rates_to_reporting') }}
+    from {{ fx_rates }}
 
 ),
 

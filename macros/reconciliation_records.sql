@@ -2,10 +2,11 @@
     One row per source record of a raw table for one reconciliation measure: the newest landed row of each
     key (a row without a key is a record of its own), placed on the day its timestamp names (lenient, else
     the landing day), with its amount in major units of its currency (none when the amount itself was
-    rejected) and whether every landed row of the record was rejected. `relation` is a base model (every landed row, tagged with reject_reason).
+    rejected) and whether every landed row of the record was rejected. `relation` is a base model (every landed row, tagged with reject_reason);
+    `currencies` the caller's `ref('currencies')`.
 #}
-{% macro reconciliation_records(relation, source_system, measure, key_sql, date_sql, amount_sql, currency_sql,
-                                where_sql='true') -%}
+{% macro reconciliation_records(relation, currencies, source_system, measure, key_sql, date_sql, amount_sql,
+                                currency_sql, where_sql='true') -%}
     select
         '{{ source_system }}' as source_system,
         '{{ measure }}' as measure,
@@ -37,7 +38,7 @@
                 raw.reject_reason,
                 raw._loaded_at
             from {{ relation }} as raw
-            left join {{ ref('currencies') }} as currencies
+            left join {{ currencies }} as currencies
                 on upper(trim(raw.{{ currency_sql }})) = currencies.currency
             where {{ where_sql }}
         ) as landed

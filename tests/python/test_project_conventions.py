@@ -141,7 +141,8 @@ def test_documentation_links_and_section_references_resolve() -> None:
                     broken.append(f"{name}: link {target}")
         for page, heading in DOCS_SECTION_REFERENCE.findall(text):
             page_path = REPO_ROOT / page
-            anchors = {(a or b).strip() for a, b in ANCHOR.findall(page_path.read_text())} if page_path.exists() else set()
+            page_text = page_path.read_text() if page_path.exists() else ""
+            anchors = {(a or b).strip() for a, b in ANCHOR.findall(page_text)}
             # a heading may go on with a parenthesis: "Reconciliation (`rpt_source_reconciliation`)"
             if not any(anchor == heading or anchor.startswith(heading + " (") for anchor in anchors):
                 broken.append(f'{name}: {page} "{heading}"')
@@ -150,3 +151,37 @@ def test_documentation_links_and_section_references_resolve() -> None:
 
 def test_the_readme_onboards_in_one_sitting() -> None:
     assert len((REPO_ROOT / "README.md").read_text().splitlines()) <= 200
+
+
+def _yml_descriptions() -> dict[tuple[str, str], set[str]]:
+    """(column name, description text) -> the yml files that write that text out (not a doc() reference)."""
+    import yaml
+
+    found: dict[tuple[str, str], set[str]] = {}
+    for path in sorted((REPO_ROOT / "models").rglob("*.yml")):
+        data = yaml.safe_load(path.read_text()) or {}
+        owners = list(data.get("models") or [])
+        owners += [table for source in data.get("sources") or [] for table in source.get("tables") or []]
+        for owner in owners:
+            for column in owner.get("columns") or []:
+                text = " ".join(str(column.get("description") or "").split())
+                if text and not re.match(r"\{\{\s*doc\(", text):
+                    found.setdefault((column["name"], text), set()).add(str(path.relative_to(REPO_ROOT)))
+    return found
+
+
+def test_no_column_description_is_written_in_two_yml_files() -> None:
+    """A description shared by several yml files is one `{% docs %}` block (models/docs/) used with doc()."""
+    repeated = {f"{name}: {text[:60]}": sorted(files) for (name, text), files in _yml_descriptions().items()}
+    repeated = {key: files for key, files in repeated.items() if len(files) > 1}
+    assert not repeated, f"write these once as a doc block: {repeated}"
+
+
+def test_no_macro_calls_ref_or_source() -> None:
+    """Every edge of the DAG is visible in a model file: a macro takes the relation as an argument instead."""
+    calling = []
+    for path in sorted((REPO_ROOT / "macros").rglob("*.sql")):
+        code = re.sub(r"\{#.*?#\}", "", path.read_text(), flags=re.DOTALL)
+        calling += [f"{path.name}:{call}" for call in re.findall(r"\b(?:ref|source)\(\s*'[^']*'", code)]
+        calling += [f"{path.name}:{call}" for call in re.findall(r"\b(?:ref|source)\(\s*[a-z_]+\s*[,)]", code)]
+    assert calling == []

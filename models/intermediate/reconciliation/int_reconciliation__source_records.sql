@@ -9,7 +9,7 @@ with
 orders as (
 
     {{ reconciliation_records(
-        ref('base_shop__orders'), 'shop', 'orders',
+        ref('base_shop__orders'), ref('currencies'), 'shop', 'orders',
         key_sql='raw.order_id',
         date_sql=lenient_date('raw.created_at', 'raw._loaded_at'),
         amount_sql='raw.total_price',
@@ -21,7 +21,7 @@ orders as (
 successful_captures as (
 
     {{ reconciliation_records(
-        ref('base_shop__transactions'), 'shop', 'successful_captures',
+        ref('base_shop__transactions'), ref('currencies'), 'shop', 'successful_captures',
         key_sql='raw.transaction_id',
         date_sql=lenient_date('raw.created_at', 'raw._loaded_at'),
         amount_sql='raw.amount',
@@ -34,7 +34,7 @@ successful_captures as (
 succeeded_charges as (
 
     {{ reconciliation_records(
-        ref('base_stripe__charges'), 'stripe', 'succeeded_charges',
+        ref('base_stripe__charges'), ref('currencies'), 'stripe', 'succeeded_charges',
         key_sql='raw.id',
         date_sql='cast(' ~ epoch_to_timestamp('raw.created') ~ ' as date)',
         amount_sql='raw.amount_captured * ' ~ major,
@@ -47,7 +47,7 @@ succeeded_charges as (
 succeeded_refunds as (
 
     {{ reconciliation_records(
-        ref('base_stripe__refunds'), 'stripe', 'succeeded_refunds',
+        ref('base_stripe__refunds'), ref('currencies'), 'stripe', 'succeeded_refunds',
         key_sql='raw.id',
         date_sql='cast(' ~ epoch_to_timestamp('raw.created') ~ ' as date)',
         amount_sql='raw.amount * ' ~ major,
@@ -57,6 +57,8 @@ succeeded_refunds as (
 
 ),
 
-{{ reconciliation_amounts(['orders', 'successful_captures', 'succeeded_charges', 'succeeded_refunds']) }}
+{{ reconciliation_amounts(
+    ['orders', 'successful_captures', 'succeeded_charges', 'succeeded_refunds'], ref('int_fx__rates_to_reporting'),
+) }}
 
 select * from records

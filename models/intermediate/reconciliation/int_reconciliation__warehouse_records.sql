@@ -59,6 +59,8 @@ succeeded_refunds as (
 
 ),
 
-{{ reconciliation_amounts(['orders', 'successful_captures', 'succeeded_charges', 'succeeded_refunds']) }}
+{{ reconciliation_amounts(
+    ['orders', 'successful_captures', 'succeeded_charges', 'succeeded_refunds'], ref('int_fx__rates_to_reporting'),
+) }}
 
 select * from records

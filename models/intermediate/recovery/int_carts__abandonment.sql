@@ -1,20 +1,7 @@
 {#
-    Abandonment (docs/definitions.md "Carts"): walk the cart's events in time order from contact info on; the
-    first event followed by a silence of at least abandonment_window_minutes (to the next event, or to as-of
-    for the last one) starts the abandonment, abandoned_at = that event + the window. A completion at or
-    before that event makes the cart converted; a later completion does not undo the abandonment.
+    One row per cart: when it was abandoned (docs/definitions.md "Carts"; _recovery__models.yml).
+    Incremental per cart on DuckDB (dbt_project.yml; docs/incremental.md).
 #}
-{#
-    A table, not a view: several models read it. Incremental on DuckDB: a build recomputes only the carts of
-    int_carts__in_scope and merges them by cart_token.
-#}
-{{ config(
-    materialized=('table' if target.type == 'spark' else 'incremental'),
-    unique_key='cart_token',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
-) }}
-
 with
 
 activity as (
@@ -24,7 +11,7 @@ activity as (
         contact_submitted_at,
         completed_at
     from {{ ref('int_carts__activity') }}
-    where {{ in_cart_scope() }}
+    where {{ in_cart_scope(ref('int_carts__in_scope')) }}
 
 ),
 
@@ -35,7 +22,7 @@ cart_events as (
         cart_token,
         occurred_at
     from {{ ref('stg_shop__cart_events') }}
-    where {{ in_cart_scope() }}
+    where {{ in_cart_scope(ref('int_carts__in_scope')) }}
 
 ),
 

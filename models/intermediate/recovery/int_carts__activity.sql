@@ -1,9 +1,6 @@
 {#
-    One row per cart: a cart_token with at least one product_added_to_cart (docs/definitions.md "Carts").
-    Cart value = Σ quantity × unit_price of added (+) and removed (−) lines, each converted at the rate of its
-    event's UTC date, kept unrounded (decimal(38,10)) for threshold comparisons; marts round it to cents.
-    At checkout grain (docs/connectors.md) a cart is a checkout: a token with a checkout_started, whose value
-    and currency ride on that event.
+    One row per cart: its milestones, value and currency (docs/definitions.md "Carts"; _recovery__models.yml;
+    checkout grain: docs/connectors.md). Incremental per cart on DuckDB (dbt_project.yml; docs/incremental.md).
 #}
 {%- if cart_grain() == 'checkout' %}
 {%- set opening_event = 'checkout_started' %}
@@ -17,19 +14,12 @@
     A table, not a view: several models read it. Incremental on DuckDB: a build recomputes only the carts of
     int_carts__in_scope and merges them by cart_token.
 #}
-{{ config(
-    materialized=('table' if target.type == 'spark' else 'incremental'),
-    unique_key='cart_token',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
-) }}
-
 with
 
 cart_events as (
 
     select * from {{ ref('stg_shop__cart_events') }}
-    where {{ in_cart_scope() }}
+    where {{ in_cart_scope(ref('int_carts__in_scope')) }}
 
 ),
 

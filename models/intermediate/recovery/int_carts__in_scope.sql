@@ -19,7 +19,7 @@
 {%- set stripe_refunds = ref('stg_stripe__refunds') %}
 {%- set shop_orders = ref('stg_shop__orders') %}
 {%- set shop_transactions = ref('stg_shop__transactions') %}
-{%- set previous = previous_build() %}
+{%- set previous = previous_build(ref('int_warehouse__builds')) %}
 {%- set ns = namespace(compute_all=(
     target.type == 'spark'
     or flags.FULL_REFRESH

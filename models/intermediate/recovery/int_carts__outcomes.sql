@@ -1,23 +1,7 @@
 {#
-    One row per cart with everything the recovery marts report: milestones and value, abandonment, recovery
-    and attribution, the cart's outcome (the ground truth's vocabulary), its cohort and whether that cohort is
-    provisional.
-    Cohort: abandoned carts belong to the local date (var reporting_timezone) of abandoned_at (docs/definitions.md);
-    every other cart to the local date of its first product_added_to_cart, so that each cart sits in exactly
-    one cohort and the funnel stages of a cohort nest. A cohort is provisional while its recovery window has
-    not fully elapsed: end of the cohort's local day + recovery_window_days > as-of.
+    One row per cart with everything the recovery marts report, its outcome and cohort (docs/definitions.md;
+    _recovery__models.yml). Incremental per cart on DuckDB (dbt_project.yml; docs/incremental.md).
 #}
-{#
-    A table, not a view: several models read it. Incremental on DuckDB: a build recomputes only the carts of
-    int_carts__in_scope and merges them by cart_token.
-#}
-{{ config(
-    materialized=('table' if target.type == 'spark' else 'incremental'),
-    unique_key='cart_token',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
-) }}
-
 {#- The cohort's local day ends at the next local midnight, as a UTC instant (25 or 23 hours on DST days). #}
 {%- set next_local_day = dbt.dateadd('day', 1, 'cohort_date') %}
 {%- set next_local_midnight = 'cast(' ~ next_local_day ~ ' as ' ~ dbt.type_timestamp() ~ ')' %}
@@ -29,7 +13,7 @@ with
 activity as (
 
     select * from {{ ref('int_carts__activity') }}
-    where {{ in_cart_scope() }}
+    where {{ in_cart_scope(ref('int_carts__in_scope')) }}
 
 ),
 

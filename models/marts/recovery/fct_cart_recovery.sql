@@ -1,22 +1,13 @@
 {#
-    One row per cart that reached checkout. recovery_type is set for abandoned carts only
-    (attributed / organic / not_recovered) and null for carts that were never abandoned (not applicable).
-
-    Incremental on DuckDB: a build rewrites only the carts of int_carts__in_scope (merged by cart_token).
+    One row per cart that reached checkout (_recovery__models.yml; docs/definitions.md).
+    Incremental per cart on DuckDB (dbt_project.yml; docs/incremental.md).
 #}
-{{ config(
-    materialized=('table' if target.type == 'spark' else 'incremental'),
-    unique_key='cart_token',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
-) }}
-
 with
 
 outcomes as (
 
     select * from {{ ref('int_carts__outcomes') }}
-    where has_reached_checkout and {{ in_cart_scope() }}
+    where has_reached_checkout and {{ in_cart_scope(ref('int_carts__in_scope')) }}
 
 ),
 

@@ -1,16 +1,7 @@
 {#
-    Incremental (macros/incremental.sql): a build re-reads only the rows landed since the table's newest
-    `loaded_at` minus the lookback and merges them by `charge_id`; on Spark it replaces the whole `event_date`
-    partitions those rows fall in. The newest `_loaded_at` per key wins either way.
+    The usable rows, one per charge_id (_stripe__models.yml). Incremental: config in dbt_project.yml, how a build
+    re-reads the landing in docs/incremental.md (macros/incremental.sql).
 #}
-{{ config(
-    materialized='incremental',
-    unique_key=(none if target.type == 'spark' else 'charge_id'),
-    incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
-    partition_by=(['event_date'] if target.type == 'spark' else none),
-    on_schema_change='fail',
-) }}
-
 {%- set watermark = incremental_watermark() %}
 {%- set event_date = 'cast(created_at_utc as date)' %}
 

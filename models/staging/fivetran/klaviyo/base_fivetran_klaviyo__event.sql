@@ -13,7 +13,7 @@ with
 
 source as (
 
-    {{ connector_rows('fivetran_klaviyo', 'event', 'klaviyo', [
+    {{ connector_rows(source('fivetran_klaviyo', 'event'), 'event', 'klaviyo', [
         'id', 'type', 'person_id', 'flow_id', 'flow_message_id', 'campaign_id', 'timestamp', 'datetime',
         '_fivetran_deleted', '_fivetran_synced',
     ]) }}

@@ -8,7 +8,7 @@ with
 
 source as (
 
-    {{ connector_rows('fivetran_shopify', 'abandoned_checkout', 'shopify', [
+    {{ connector_rows(source('fivetran_shopify', 'abandoned_checkout'), 'abandoned_checkout', 'shopify', [
         'id', 'token', 'cart_token', 'customer_id', 'created_at', 'updated_at', 'closed_at', 'currency',
         'total_price', 'source_name', '_fivetran_deleted', '_fivetran_synced',
     ]) }}

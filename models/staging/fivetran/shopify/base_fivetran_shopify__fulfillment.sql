@@ -7,7 +7,7 @@ with
 
 source as (
 
-    {{ connector_rows('fivetran_shopify', 'fulfillment', 'shopify', [
+    {{ connector_rows(source('fivetran_shopify', 'fulfillment'), 'fulfillment', 'shopify', [
         'id', 'order_id', 'status', 'created_at', '_fivetran_synced',
     ]) }}
 

@@ -8,7 +8,7 @@ with
 
 source as (
 
-    {{ connector_rows('fivetran_shopify', 'order', 'shopify', [
+    {{ connector_rows(source('fivetran_shopify', 'order'), 'order', 'shopify', [
         'id', 'cart_token', 'checkout_token', 'customer_id', 'created_at', 'updated_at', 'cancelled_at',
         'financial_status', 'total_price', 'currency', 'source_name', 'test', '_fivetran_deleted', '_fivetran_synced',
     ]) }}

@@ -8,7 +8,7 @@ with
 
 source as (
 
-    {{ connector_rows('fivetran_shopify', 'order_line', 'shopify', [
+    {{ connector_rows(source('fivetran_shopify', 'order_line'), 'order_line', 'shopify', [
         'id', 'order_id', 'index', 'sku', 'quantity', 'price', '_fivetran_synced',
     ]) }}
 

@@ -8,7 +8,7 @@ with
 
 source as (
 
-    {{ connector_rows('fivetran_shopify', 'transaction', 'shopify', [
+    {{ connector_rows(source('fivetran_shopify', 'transaction'), 'transaction', 'shopify', [
         'id', 'order_id', 'kind', 'status', 'amount', 'currency', 'gateway', 'authorization', 'created_at', 'test',
         '_fivetran_synced',
     ]) }}

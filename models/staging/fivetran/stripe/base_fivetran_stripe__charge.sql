@@ -8,7 +8,7 @@ with
 
 source as (
 
-    {{ connector_rows('fivetran_stripe', 'charge', 'stripe', [
+    {{ connector_rows(source('fivetran_stripe', 'charge'), 'charge', 'stripe', [
         'id', 'payment_intent_id', 'amount', 'amount_refunded', 'currency', 'status', 'captured', 'created',
         'failure_code', 'metadata', 'livemode', '_fivetran_synced',
     ]) }}

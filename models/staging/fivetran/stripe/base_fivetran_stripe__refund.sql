@@ -6,7 +6,7 @@ with
 
 source as (
 
-    {{ connector_rows('fivetran_stripe', 'refund', 'stripe', [
+    {{ connector_rows(source('fivetran_stripe', 'refund'), 'refund', 'stripe', [
         'id', 'charge_id', 'amount', 'currency', 'status', 'reason', 'created', '_fivetran_synced',
     ]) }}
 
