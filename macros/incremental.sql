@@ -61,7 +61,7 @@
 
 {#
     The definition vars a cart's outcome depends on, as one text: a build whose text differs from the previous
-    build's recomputes every cart (int_carts__in_scope).
+    build's recomputes every cart (int_carts__to_recompute).
 #}
 {% macro cart_definitions() -%}
     {%- set names = [
@@ -99,10 +99,10 @@
 
 {#
     `column in (the carts this build recomputes)` in an incremental per-cart model, `true` on a full build.
-    The ref is taken either way, so that the model always runs after int_carts__in_scope.
+    The ref is taken either way, so that the model always runs after int_carts__to_recompute.
 #}
 {% macro in_cart_scope(column='cart_token') -%}
-    {%- set scope = ref('int_carts__in_scope') -%}
+    {%- set scope = ref('int_carts__to_recompute') -%}
     {%- if this is not none and is_incremental() -%}
         {{ column }} in (select cart_token from {{ scope }})
     {%- else -%}

@@ -6,7 +6,7 @@
 #}
 {#
     A table, not a view: several models read it. Incremental on DuckDB: a build recomputes only the carts of
-    int_carts__in_scope and merges them by cart_token.
+    int_carts__to_recompute and merges them by cart_token.
 #}
 {{ config(
     materialized=('table' if target.type == 'spark' else 'incremental'),

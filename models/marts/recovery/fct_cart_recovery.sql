@@ -2,7 +2,7 @@
     One row per cart that reached checkout. recovery_type is set for abandoned carts only
     (attributed / organic / not_recovered) and null for carts that were never abandoned (not applicable).
 
-    Incremental on DuckDB: a build rewrites only the carts of int_carts__in_scope (merged by cart_token).
+    Incremental on DuckDB: a build rewrites only the carts of int_carts__to_recompute (merged by cart_token).
 #}
 {{ config(
     materialized=('table' if target.type == 'spark' else 'incremental'),
