@@ -61,7 +61,7 @@
 
 {#
     The definition vars a cart's outcome depends on, as one text: a build whose text differs from the previous
-    build's recomputes every cart (int_carts__in_scope).
+    build's recomputes every cart (int_carts__to_recompute).
 #}
 {% macro cart_definitions() -%}
     {%- set names = [
@@ -99,7 +99,7 @@
 
 {#
     `column in (the carts this build recomputes)` in an incremental per-cart model, `true` on a full build.
-    The caller passes `ref('int_carts__in_scope')` as `scope`, so the edge is in the model file and the model
+    The caller passes `ref('int_carts__to_recompute')` as `scope`, so the edge is in the model file and the model
     always runs after it, incremental or not.
 #}
 {% macro in_cart_scope(scope, column='cart_token') -%}

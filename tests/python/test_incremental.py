@@ -132,7 +132,7 @@ def test_the_builds_were_incremental(incremental_and_full) -> None:
     incremental, full = incremental_and_full
     with incremental.attached() as con:
         builds = con.execute("select count(*) from wh.int_warehouse__builds").fetchone()[0]
-        in_scope = con.execute("select count(*) from wh.int_carts__in_scope").fetchone()[0]
+        in_scope = con.execute("select count(*) from wh.int_carts__to_recompute").fetchone()[0]
         carts = con.execute("select count(distinct cart_token) from wh.stg_shop__cart_events").fetchone()[0]
     with full.attached() as con:
         full_builds = con.execute("select count(*) from wh.int_warehouse__builds").fetchone()[0]

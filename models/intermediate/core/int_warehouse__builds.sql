@@ -1,7 +1,7 @@
 {#
     One row per build (append-only): what the data looked like when it ran: its as-of, the newest `_loaded_at`
     of the landing tables the per-cart models read, and the definition vars. The next build compares itself with
-    this row to find which carts it has to recompute (int_carts__in_scope). A full refresh starts the log again.
+    this row to find which carts it has to recompute (int_carts__to_recompute). A full refresh starts the log again.
 #}
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 

@@ -7,7 +7,7 @@ with
 
 orders as (
 
-    select * from {{ ref('int_orders__joined') }}
+    select * from {{ ref('int_orders__with_payments') }}
 
 ),
 

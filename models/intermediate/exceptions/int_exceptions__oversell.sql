@@ -63,7 +63,7 @@ sale_price as (
     from crossings
     inner join {{ ref('stg_shop__order_lines') }} as order_lines
         on crossings.order_id = order_lines.order_id and crossings.sku = order_lines.sku
-    inner join {{ ref('int_orders__joined') }} as orders on crossings.order_id = orders.order_id
+    inner join {{ ref('int_orders__with_payments') }} as orders on crossings.order_id = orders.order_id
     group by crossings.movement_id
 
 ),

@@ -23,7 +23,7 @@ orders as (
     select
         order_id,
         created_at
-    from {{ ref('int_orders__joined') }}
+    from {{ ref('int_orders__with_payments') }}
 
 ),
 

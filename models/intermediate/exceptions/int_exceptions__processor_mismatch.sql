@@ -19,7 +19,7 @@ orders as (
         created_at,
         currency,
         rate_to_reporting
-    from {{ ref('int_orders__joined') }}
+    from {{ ref('int_orders__with_payments') }}
 
 ),
 

@@ -16,7 +16,7 @@ recovered as (
 
 orders as (
 
-    select * from {{ ref('int_orders__joined') }}
+    select * from {{ ref('int_orders__with_payments') }}
 
 ),
 

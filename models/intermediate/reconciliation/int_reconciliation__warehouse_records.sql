@@ -13,7 +13,7 @@ orders as (
         cast(created_at as date) as recon_date,
         currency,
         total_price as amount
-    from {{ ref('int_orders__joined') }}
+    from {{ ref('int_orders__with_payments') }}
 
 ),
 

@@ -11,7 +11,7 @@ activity as (
         contact_submitted_at,
         completed_at
     from {{ ref('int_carts__activity') }}
-    where {{ in_cart_scope(ref('int_carts__in_scope')) }}
+    where {{ in_cart_scope(ref('int_carts__to_recompute')) }}
 
 ),
 
@@ -22,7 +22,7 @@ cart_events as (
         cart_token,
         occurred_at
     from {{ ref('stg_shop__cart_events') }}
-    where {{ in_cart_scope(ref('int_carts__in_scope')) }}
+    where {{ in_cart_scope(ref('int_carts__to_recompute')) }}
 
 ),
 

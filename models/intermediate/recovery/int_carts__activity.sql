@@ -12,14 +12,14 @@
 {%- set value_events = "('" ~ (value_signs.keys() | join("', '")) ~ "')" %}
 {#
     A table, not a view: several models read it. Incremental on DuckDB: a build recomputes only the carts of
-    int_carts__in_scope and merges them by cart_token.
+    int_carts__to_recompute and merges them by cart_token.
 #}
 with
 
 cart_events as (
 
     select * from {{ ref('stg_shop__cart_events') }}
-    where {{ in_cart_scope(ref('int_carts__in_scope')) }}
+    where {{ in_cart_scope(ref('int_carts__to_recompute')) }}
 
 ),
 

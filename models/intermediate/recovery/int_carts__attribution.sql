@@ -4,7 +4,7 @@
     the recovery is attributed when the order is created within attribution_window_hours of that message's
     click (or, failing a click, of its send); otherwise it is organic. Channel = that message's channel.
     The recovery columns of int_carts__recovery are carried through, so the marts read one model.
-    Only for the carts this build computes (int_carts__in_scope: every cart on a full build).
+    Only for the carts this build computes (int_carts__to_recompute: every cart on a full build).
 #}
 with
 
@@ -20,7 +20,7 @@ recovery as (
         recovery.is_recovered_and_paid,
         recovery.recovered_revenue
     from {{ ref('int_carts__recovery') }} as recovery
-    inner join {{ ref('int_carts__in_scope') }} as in_scope on recovery.cart_token = in_scope.cart_token
+    inner join {{ ref('int_carts__to_recompute') }} as in_scope on recovery.cart_token = in_scope.cart_token
 
 ),
 

@@ -2,7 +2,7 @@
     Message touches: one row per recovery message (`Received Email` / `Received SMS`) that reached an
     abandoned cart after abandoned_at (a message sent before it, e.g. a browse abandonment email, never
     counts), with its first click, found by message_id. Only for the carts this build computes
-    (int_carts__in_scope: every cart on a full build).
+    (int_carts__to_recompute: every cart on a full build).
     A message reaches a cart by the cart's token; with messaging_source_format fivetran (Klaviyo events carry
     no token) by person: sent to the cart's customer_key no later than attribution_window_hours after
     abandonment, its click the person's first click of the same message after it (docs/connectors.md).
@@ -21,7 +21,7 @@ abandoned as (
         abandonment.abandoned_at{% if by_person %},
         activity.customer_key{% endif %}
     from {{ ref('int_carts__abandonment') }} as abandonment
-    inner join {{ ref('int_carts__in_scope') }} as in_scope on abandonment.cart_token = in_scope.cart_token
+    inner join {{ ref('int_carts__to_recompute') }} as in_scope on abandonment.cart_token = in_scope.cart_token
     {%- if by_person %}
     inner join {{ ref('int_carts__activity') }} as activity on abandonment.cart_token = activity.cart_token
     {%- endif %}

@@ -13,7 +13,7 @@ with
 activity as (
 
     select * from {{ ref('int_carts__activity') }}
-    where {{ in_cart_scope(ref('int_carts__in_scope')) }}
+    where {{ in_cart_scope(ref('int_carts__to_recompute')) }}
 
 ),
 

@@ -7,7 +7,7 @@ with
 outcomes as (
 
     select * from {{ ref('int_carts__outcomes') }}
-    where has_reached_checkout and {{ in_cart_scope(ref('int_carts__in_scope')) }}
+    where has_reached_checkout and {{ in_cart_scope(ref('int_carts__to_recompute')) }}
 
 ),
 
