@@ -1,7 +1,7 @@
 """Cart Recovery Warehouse dashboard: the entrypoint (navigation, global filters, publish status).
 
 Run with `make run` (or `streamlit run dashboard/app.py`). Reads the published warehouse only
-($CART_RECOVERY_WAREHOUSE), through `db`.
+($CART_RECOVERY_WAREHOUSE), through `db` and the `queries` modules.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import time
 import db
 import streamlit as st
 import ui
+from queries.health import build_facts
 
 REFRESH_ATTEMPTS_KEY = "_refresh_attempts"
 BROKEN_KEY = "_warehouse_error"
@@ -69,7 +70,7 @@ def unreadable() -> None:
 
 
 def sidebar_status(build: db.Build) -> None:
-    facts = db.build_facts(build)
+    facts = build_facts(build)
     with st.sidebar:
         st.divider()
         st.caption(

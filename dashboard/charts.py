@@ -1,4 +1,4 @@
-"""Plotly chart builders. Each takes a DataFrame from `db` and returns a figure; no queries, no layout."""
+"""Plotly chart builders. Each takes a DataFrame from a `queries` module and returns a figure; no SQL, no layout."""
 
 from __future__ import annotations
 
@@ -173,7 +173,7 @@ def recovery_by_storefront(by_storefront: pd.DataFrame, currency: str) -> go.Fig
 
 def time_to_recovery(times: pd.DataFrame, bin_hours: int) -> go.Figure:
     """Recovered carts per bin of hours from abandonment to the recovering order, stacked by recovery type
-    (`times`: db.recovery_times, already binned)."""
+    (`times`: queries.recovery.recovery_times, already binned)."""
     fig = go.Figure()
     for recovery_type, color in (("attributed", ATTRIBUTED), ("organic", ORGANIC)):
         subset = times[times["recovery_type"] == recovery_type]

@@ -1,6 +1,6 @@
 """Shared layout helpers: number formatting for people, the global filters and the page header.
 
-No SQL here: figures come from `db`, charts from `charts`.
+No SQL here: figures come from `queries`, charts from `charts`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 import db
 import pandas as pd
 import streamlit as st
+from queries.health import build_facts
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 ZERO_DECIMAL_CURRENCIES = {"JPY"}
@@ -108,7 +109,7 @@ def _date_bounds(facts: dict[str, Any]) -> tuple[dt.date, dt.date]:
 
 def render_filters(build: db.Build) -> db.Filters:
     """The global filters in the sidebar. Their values live in session state and apply on every page."""
-    facts = db.build_facts(build)
+    facts = build_facts(build)
     first, last = _date_bounds(facts)
     current = st.session_state.get(FILTER_DATES)
     if not current or any(day < first or day > last for day in current):
@@ -194,4 +195,4 @@ def set_context(build: db.Build, filters: db.Filters) -> None:
 def context() -> tuple[db.Build, db.Filters, dict[str, Any]]:
     """The published build, the global filters and the build-wide facts (reporting currency, as-of, ...)."""
     build, filters = st.session_state[CONTEXT_KEY]
-    return build, filters, db.build_facts(build)
+    return build, filters, build_facts(build)

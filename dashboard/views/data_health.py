@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import charts
-import db
 import streamlit as st
 import ui
+from queries.health import build_info, node_results_summary, rejected_by_reason, source_freshness, test_results
 
 build, filters, facts = ui.context()
 FRESHNESS_LABELS = {"pass": "fresh", "warn": "late (warn)", "error": "stale (error)", "runtime error": "check failed"}
@@ -13,11 +13,11 @@ FRESHNESS_LABELS = {"pass": "fresh", "warn": "late (warn)", "error": "stale (err
 ui.page_header("Data health", "Is the data behind these pages complete, tested and fresh?")
 ui.filters_caption(filters, "Rejected rows by landing date; the build, tests and freshness are those of the publish.")
 
-info = db.build_info(build)
-nodes = db.node_results_summary(build)
-tests = db.test_results(build)
-freshness = db.source_freshness(build)
-rejected = db.rejected_by_reason(build, filters)
+info = build_info(build)
+nodes = node_results_summary(build)
+tests = test_results(build)
+freshness = source_freshness(build)
+rejected = rejected_by_reason(build, filters)
 
 tests_passed = int((tests["status"] == "pass").sum())
 fresh_ok = int((freshness["status"] == "pass").sum())

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import charts
-import db
 import streamlit as st
 import ui
+from queries.exceptions import (
+    SEVERITIES,
+    STATUSES,
+    exception_ageing,
+    exception_csv,
+    exception_history,
+    exception_kpis,
+    exception_list,
+    exception_owners,
+    exception_queue,
+)
 
 build, filters, facts = ui.context()
 currency = facts["reporting_currency"]
@@ -24,13 +34,13 @@ ui.filters_caption(filters, "Exceptions by detected date (channel and cart curre
 
 controls = st.columns([1, 1, 1, 1.4])
 statuses = controls[0].multiselect(
-    "Status", list(db.STATUSES), key="exceptions_status", placeholder="All statuses", format_func=str.capitalize
+    "Status", list(STATUSES), key="exceptions_status", placeholder="All statuses", format_func=str.capitalize
 )
 severities = controls[1].multiselect(
-    "Severity", list(db.SEVERITIES), key="exceptions_severity", placeholder="All severities", format_func=str.capitalize
+    "Severity", list(SEVERITIES), key="exceptions_severity", placeholder="All severities", format_func=str.capitalize
 )
 owners = controls[2].multiselect(
-    "Owner", list(db.exception_owners(build)), key="exceptions_owner", placeholder="All owners"
+    "Owner", list(exception_owners(build)), key="exceptions_owner", placeholder="All owners"
 )
 search = (
     controls[3]
@@ -39,7 +49,7 @@ search = (
 )
 page_filters = {"statuses": tuple(statuses), "severities": tuple(severities), "owners": tuple(owners), "search": search}
 
-kpis = db.exception_kpis(build, filters, **page_filters)
+kpis = exception_kpis(build, filters, **page_filters)
 cols = st.columns(4)
 cols[0].metric("Open exceptions", ui.fmt_int(kpis["open"]), border=True)
 cols[1].metric("Open, critical or high", ui.fmt_int(kpis["open_critical_or_high"]), border=True)
@@ -90,7 +100,7 @@ with left:
         )
         or "owner"
     )
-    queue = db.exception_queue(build, filters, group_by, **page_filters)
+    queue = exception_queue(build, filters, group_by, **page_filters)
     if queue.empty:
         st.info("No exceptions match the filters.")
     else:
@@ -114,7 +124,7 @@ with left:
         )
 with right:
     st.subheader("Ageing against SLA")
-    ageing = db.exception_ageing(build, filters, **{k: v for k, v in page_filters.items() if k != "statuses"})
+    ageing = exception_ageing(build, filters, **{k: v for k, v in page_filters.items() if k != "statuses"})
     if ageing.empty:
         st.info("No open exceptions match the filters.")
     else:
@@ -122,12 +132,12 @@ with right:
         st.caption("Open exceptions by how long ago their SLA ran out (as-of minus due time).")
 
 st.subheader("Exceptions")
-exceptions = db.exception_list(build, filters, **page_filters)
+exceptions = exception_list(build, filters, **page_filters)
 matching = int(kpis["exceptions"])
 st.download_button(
     f"Download CSV ({ui.fmt_int(matching)} rows)",
     # Deferred: the (possibly large) CSV is written only when the button is clicked, never on a page render.
-    data=lambda: db.exception_csv(build, filters, **page_filters),
+    data=lambda: exception_csv(build, filters, **page_filters),
     file_name=f"exceptions_{filters.start:%Y%m%d}_{filters.end:%Y%m%d}.csv",
     mime="text/csv",
     icon=":material/download:",
@@ -204,7 +214,7 @@ else:
         )
     with history_col:
         st.markdown("**History across builds** (from the exceptions snapshot)")
-        history = db.exception_history(build, chosen)
+        history = exception_history(build, chosen)
         st.dataframe(
             history,
             hide_index=True,

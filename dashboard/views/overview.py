@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import charts
-import db
 import streamlit as st
 import ui
+from queries.exceptions import SEVERITIES, open_exceptions_by_severity
+from queries.recovery import recovery_kpis, recovery_trend
 
 build, filters, facts = ui.context()
 currency = facts["reporting_currency"]
@@ -14,8 +15,8 @@ ui.page_header("Overview", "Abandoned-cart recovery at a glance, with the except
 ui.filters_caption(filters, "Recovery figures by cohort, channel and cart currency; exceptions by detected date.")
 ui.grain_note(facts)
 
-kpis = db.recovery_kpis(build, filters)
-severity = db.open_exceptions_by_severity(build, filters)
+kpis = recovery_kpis(build, filters)
+severity = open_exceptions_by_severity(build, filters)
 
 cols = st.columns(4)
 cols[0].metric(
@@ -59,8 +60,8 @@ cols[3].metric(
 )
 
 st.subheader("Open exceptions by severity")
-sev_cols = st.columns(len(db.SEVERITIES))
-for col, name in zip(sev_cols, db.SEVERITIES, strict=True):
+sev_cols = st.columns(len(SEVERITIES))
+for col, name in zip(sev_cols, SEVERITIES, strict=True):
     col.metric(f"{name.capitalize()}", ui.fmt_int(severity[name]), border=True)
 st.page_link("views/exceptions.py", label="Open the exception queue", icon=":material/arrow_forward:")
 
@@ -72,7 +73,7 @@ grain = (
     )
     or "week"
 )
-trend = db.recovery_trend(build, filters, grain)
+trend = recovery_trend(build, filters, grain)
 if trend.empty:
     st.info("No abandoned carts match the filters.")
 else:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import charts
-import db
 import streamlit as st
 import ui
+from queries.reconciliation import reconciliation_daily, reconciliation_summary
 
 build, filters, facts = ui.context()
 currency = facts["reporting_currency"]
@@ -17,8 +17,8 @@ ui.page_header(
 )
 ui.filters_caption(filters, "Days by date range (channel and cart currency do not apply to reconciliation).")
 
-summary = db.reconciliation_summary(build, filters)
-daily = db.reconciliation_daily(build, filters)
+summary = reconciliation_summary(build, filters)
+daily = reconciliation_daily(build, filters)
 if summary.empty:
     st.info("No reconciliation rows in the date range.")
     st.stop()

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import charts
-import db
 import streamlit as st
 import ui
+from queries.recovery import (
+    RECOVERY_HOURS_BIN,
+    recovery_by_channel,
+    recovery_by_flow,
+    recovery_by_storefront,
+    recovery_funnel,
+    recovery_kpis,
+    recovery_times,
+)
 
 build, filters, facts = ui.context()
 currency = facts["reporting_currency"]
@@ -14,9 +22,9 @@ ui.page_header("Recovery funnel", "From checkout to a recovered, paid order, and
 ui.filters_caption(filters, "Carts by cohort, recovery channel and cart currency.")
 ui.grain_note(facts)
 
-funnel = db.recovery_funnel(build, filters)
-kpis = db.recovery_kpis(build, filters)
-times = db.recovery_times(build, filters)
+funnel = recovery_funnel(build, filters)
+kpis = recovery_kpis(build, filters)
+times = recovery_times(build, filters)
 cols = st.columns(4)
 cols[0].metric(
     "Abandoned carts",
@@ -95,7 +103,7 @@ def abandoned_columns(dimension: str, label: str) -> dict:
 
 st.subheader("By recovery channel")
 st.caption("Mature cohorts (recovery window elapsed); provisional cohorts in the last two columns.")
-by_channel = db.recovery_by_channel(build, filters)
+by_channel = recovery_by_channel(build, filters)
 if by_channel.empty:
     st.info("No abandoned carts match the filters.")
 else:
@@ -113,7 +121,7 @@ else:
 
 st.subheader("By recovery flow")
 st.caption("Mature cohorts (recovery window elapsed); provisional cohorts in the last two columns.")
-by_flow = db.recovery_by_flow(build, filters)
+by_flow = recovery_by_flow(build, filters)
 if by_flow.empty:
     st.info("No abandoned carts match the filters.")
 else:
@@ -127,7 +135,7 @@ else:
 left, right = st.columns(2)
 with left:
     st.subheader("By storefront channel")
-    by_storefront = db.recovery_by_storefront(build, filters)
+    by_storefront = recovery_by_storefront(build, filters)
     if by_storefront.empty:
         st.info("No recovered carts match the filters.")
     else:
@@ -150,7 +158,7 @@ with right:
     if times.empty:
         st.info("No recovered carts match the filters.")
     else:
-        st.plotly_chart(charts.time_to_recovery(times, db.RECOVERY_HOURS_BIN), width="stretch")
+        st.plotly_chart(charts.time_to_recovery(times, RECOVERY_HOURS_BIN), width="stretch")
         st.caption(
             f"{int(times['recovered_carts'].iloc[0]):,} recovered carts; median "
             f"{ui.fmt_hours(times['median_hours'].iloc[0])} from abandonment to order "

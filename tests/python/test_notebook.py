@@ -80,10 +80,11 @@ def test_dashboard_notebook_and_sql_agree_on_the_recovery_rate(
     sys.path.insert(0, str(REPO_ROOT / "dashboard"))
     try:
         import db
+        from queries.recovery import recovery_kpis
 
         st.cache_data.clear()
         build = db.current_build()
-        kpis = db.recovery_kpis(build, db.Filters(start=first, end=last))
+        kpis = recovery_kpis(build, db.Filters(start=first, end=last))
         assert kpis["recovery_rate_mature"] == recovered / abandoned
         assert (kpis["recovered_mature"], kpis["abandoned_mature"]) == (recovered, abandoned)
 
