@@ -74,7 +74,7 @@ with right:
         )
         st.caption(
             f"Checked at {ui.fmt_timestamp(freshness['checked_at'].max())}, when the build ran: newest landing "
-            "time per table, pass / warn / error by the freshness thresholds (docs/operations.md "Parameters")."
+            "time per table, pass / warn / error by the freshness thresholds (docs/operations.md, Parameters)."
         )
 
 st.subheader("Rejected rows by reason")

@@ -1,5 +1,5 @@
-"""Crash safety (docs/operations.md "How a build publishes"): a build killed with SIGKILL mid-run changes nothing readers see,
-leaves no process behind, and the next build succeeds."""
+"""Crash safety (docs/operations.md "How a build publishes"): a build killed with SIGKILL mid-run changes nothing
+readers see, leaves no process behind, and the next build succeeds."""
 
 from __future__ import annotations
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from conftest import REPO_ROOT, Warehouse
 
+DBT = [sys.executable, "-c", "from dbt.cli.main import cli; cli()"]
+
 
 def test_every_dbt_unit_test_runs_and_passes(warehouse: Warehouse, tmp_path: Path) -> None:
     target = tmp_path / "target"
@@ -24,8 +26,7 @@ def test_every_dbt_unit_test_runs_and_passes(warehouse: Warehouse, tmp_path: Pat
     env = {**warehouse.env, "DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(tmp_path / "logs")}
     try:
         result = subprocess.run(
-            [sys.executable, "-c", "from dbt.cli.main import cli; cli()", "test", "--select", "test_type:unit"]
-            + ["--vars", "{}"],
+            [*DBT, "test", "--select", "test_type:unit", "--vars", "{}"],
             cwd=REPO_ROOT,
             env=env,
             capture_output=True,
