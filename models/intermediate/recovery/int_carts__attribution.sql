@@ -12,13 +12,8 @@ recovery as (
 
     select
         recovery.cart_token,
-        recovery.abandoned_at,
-        recovery.recovered_order_id,
         recovery.recovered_at,
-        recovery.recovered_order_source_name,
-        recovery.is_recovered,
-        recovery.is_recovered_and_paid,
-        recovery.recovered_revenue
+        recovery.is_recovered
     from {{ ref('int_carts__recovery') }} as recovery
     inner join {{ ref('int_carts__to_recompute') }} as in_scope on recovery.cart_token = in_scope.cart_token
 
@@ -81,7 +76,9 @@ touch_summary as (
 decided as (
 
     select
-        recovery.*,
+        recovery.cart_token,
+        recovery.recovered_at,
+        recovery.is_recovered,
         touch_summary.first_message_sent_at,
         touch_summary.first_message_channel,
         touch_summary.first_message_clicked_at,
@@ -101,7 +98,17 @@ decided as (
 attribution as (
 
     select
-        *,
+        cart_token,
+        messages_sent,
+        messages_clicked,
+        first_message_sent_at,
+        first_message_channel,
+        first_message_clicked_at,
+        deciding_message_id,
+        deciding_message_channel,
+        deciding_message_sent_at,
+        deciding_message_clicked_at,
+        attribution_anchor_at,
         case
             when not is_recovered then 'not_recovered'
             when

@@ -23,6 +23,12 @@ abandonment as (
 
 ),
 
+recovery as (
+
+    select * from {{ ref('int_carts__recovery') }}
+
+),
+
 attribution as (
 
     select * from {{ ref('int_carts__attribution') }}
@@ -78,12 +84,12 @@ joined as (
         flows.flow_name as deciding_message_flow,
         attribution.deciding_message_sent_at,
         attribution.deciding_message_clicked_at,
-        coalesce(attribution.is_recovered, false) as is_recovered,
-        attribution.recovered_order_id,
-        attribution.recovered_at,
-        attribution.recovered_order_source_name,
-        coalesce(attribution.is_recovered_and_paid, false) as is_recovered_and_paid,
-        attribution.recovered_revenue,
+        coalesce(recovery.is_recovered, false) as is_recovered,
+        recovery.recovered_order_id,
+        recovery.recovered_at,
+        recovery.recovered_order_source_name,
+        coalesce(recovery.is_recovered_and_paid, false) as is_recovered_and_paid,
+        recovery.recovered_revenue,
         attribution.recovery_type,
         attribution.attributed_channel,
         case when abandonment.is_abandoned then attribution.funnel_channel else 'not_abandoned' end
@@ -97,6 +103,7 @@ joined as (
         '{{ cart_grain() }}' as cart_grain
     from activity
     inner join abandonment on activity.cart_token = abandonment.cart_token
+    left outer join recovery on activity.cart_token = recovery.cart_token
     left outer join attribution on activity.cart_token = attribution.cart_token
     left outer join flows on attribution.deciding_message_id = flows.message_id
     cross join as_of
