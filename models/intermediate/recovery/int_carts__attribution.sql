@@ -123,8 +123,7 @@ attribution as (
                 and recovered_at
                 <= {{ dbt.dateadd('hour', var('attribution_window_hours'), 'attribution_anchor_at') }}
                 then deciding_message_channel
-        end as attributed_channel,
-        coalesce(deciding_message_channel, 'none') as funnel_channel
+        end as attributed_channel
     from decided
 
 )

@@ -92,8 +92,10 @@ joined as (
         recovery.recovered_revenue,
         attribution.recovery_type,
         attribution.attributed_channel,
-        case when abandonment.is_abandoned then attribution.funnel_channel else 'not_abandoned' end
-            as funnel_channel,
+        case
+            when abandonment.is_abandoned then coalesce(attribution.deciding_message_channel, 'none')
+            else 'not_abandoned'
+        end as funnel_channel,
         case
             when abandonment.is_abandoned then {{ utc_to_local_date('abandonment.abandoned_at') }}
             {# at checkout grain there is no add to cart: the checkout's first event #}
