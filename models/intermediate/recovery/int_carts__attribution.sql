@@ -1,10 +1,6 @@
 {#
-    Attribution (docs/definitions.md "Carts"), one row per abandoned cart. Only recovery messages sent after
-    abandoned_at and, for a recovered cart, strictly before its order are in play. The latest of them decides:
-    the recovery is attributed when the order is created within attribution_window_hours of that message's
-    click (or, failing a click, of its send); otherwise it is organic. Channel = that message's channel.
-    The recovery columns of int_carts__recovery are carried through, so the marts read one model.
-    Only for the carts this build computes (int_carts__to_recompute: every cart on a full build).
+    One row per abandoned cart: the recovery messages in play and the attribution (docs/definitions.md "Carts";
+    _recovery__models.yml), for the carts of int_carts__to_recompute only.
 #}
 with
 

@@ -1,6 +1,6 @@
 {#
-    One row per cart with everything the recovery marts report, its outcome and cohort (docs/definitions.md;
-    _recovery__models.yml). Incremental per cart on DuckDB (dbt_project.yml; docs/incremental.md).
+    One row per cart with everything the recovery marts report, its outcome and cohort (docs/definitions.md
+    "Carts"; _recovery__models.yml). Incremental per cart on DuckDB (dbt_project.yml; docs/incremental.md).
 #}
 {#- The cohort's local day ends at the next local midnight, as a UTC instant (25 or 23 hours on DST days). #}
 {%- set next_local_day = dbt.dateadd('day', 1, 'cohort_date') %}
