@@ -10,10 +10,6 @@
 {%- set value_signs = {'product_added_to_cart': 1, 'product_removed_from_cart': -1} %}
 {%- endif %}
 {%- set value_events = "('" ~ (value_signs.keys() | join("', '")) ~ "')" %}
-{#
-    A table, not a view: several models read it. Incremental on DuckDB: a build recomputes only the carts of
-    int_carts__to_recompute and merges them by cart_token.
-#}
 with
 
 cart_events as (

@@ -1,10 +1,6 @@
 {#
-    Attribution (docs/definitions.md "Carts"), one row per abandoned cart. Only recovery messages sent after
-    abandoned_at and, for a recovered cart, strictly before its order are in play. The latest of them decides:
-    the recovery is attributed when the order is created within attribution_window_hours of that message's
-    click (or, failing a click, of its send); otherwise it is organic. Channel = that message's channel.
-    The recovery columns of int_carts__recovery are carried through, so the marts read one model.
-    Only for the carts this build computes (int_carts__to_recompute: every cart on a full build).
+    One row per abandoned cart: the recovery messages in play and the attribution (docs/definitions.md "Carts";
+    _recovery__models.yml), for the carts of int_carts__to_recompute only.
 #}
 with
 
@@ -12,13 +8,8 @@ recovery as (
 
     select
         recovery.cart_token,
-        recovery.abandoned_at,
-        recovery.recovered_order_id,
         recovery.recovered_at,
-        recovery.recovered_order_source_name,
-        recovery.is_recovered,
-        recovery.is_recovered_and_paid,
-        recovery.recovered_revenue
+        recovery.is_recovered
     from {{ ref('int_carts__recovery') }} as recovery
     inner join {{ ref('int_carts__to_recompute') }} as in_scope on recovery.cart_token = in_scope.cart_token
 
@@ -81,7 +72,9 @@ touch_summary as (
 decided as (
 
     select
-        recovery.*,
+        recovery.cart_token,
+        recovery.recovered_at,
+        recovery.is_recovered,
         touch_summary.first_message_sent_at,
         touch_summary.first_message_channel,
         touch_summary.first_message_clicked_at,
@@ -101,7 +94,17 @@ decided as (
 attribution as (
 
     select
-        *,
+        cart_token,
+        messages_sent,
+        messages_clicked,
+        first_message_sent_at,
+        first_message_channel,
+        first_message_clicked_at,
+        deciding_message_id,
+        deciding_message_channel,
+        deciding_message_sent_at,
+        deciding_message_clicked_at,
+        attribution_anchor_at,
         case
             when not is_recovered then 'not_recovered'
             when
@@ -116,8 +119,7 @@ attribution as (
                 and recovered_at
                 <= {{ dbt.dateadd('hour', var('attribution_window_hours'), 'attribution_anchor_at') }}
                 then deciding_message_channel
-        end as attributed_channel,
-        coalesce(deciding_message_channel, 'none') as funnel_channel
+        end as attributed_channel
     from decided
 
 )

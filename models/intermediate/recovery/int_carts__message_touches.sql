@@ -1,11 +1,6 @@
 {#
-    Message touches: one row per recovery message (`Received Email` / `Received SMS`) that reached an
-    abandoned cart after abandoned_at (a message sent before it, e.g. a browse abandonment email, never
-    counts), with its first click, found by message_id. Only for the carts this build computes
-    (int_carts__to_recompute: every cart on a full build).
-    A message reaches a cart by the cart's token; with messaging_source_format fivetran (Klaviyo events carry
-    no token) by person: sent to the cart's customer_key no later than attribution_window_hours after
-    abandonment, its click the person's first click of the same message after it (docs/connectors.md).
+    One row per recovery message that reached an abandoned cart, with its first click (docs/definitions.md "Carts",
+    "Attributed by person"; _recovery__models.yml), for the carts of int_carts__to_recompute only.
 #}
 {%- set by_person = var('messaging_source_format') == 'fivetran' %}
 {#- one send may reach several carts of one person: the touch is the pair #}

@@ -1,6 +1,6 @@
 {#
-    One row per cart with everything the recovery marts report, its outcome and cohort (docs/definitions.md;
-    _recovery__models.yml). Incremental per cart on DuckDB (dbt_project.yml; docs/incremental.md).
+    One row per cart with everything the recovery marts report, its outcome and cohort (docs/definitions.md
+    "Carts"; _recovery__models.yml). Incremental per cart on DuckDB (dbt_project.yml; docs/incremental.md).
 #}
 {#- The cohort's local day ends at the next local midnight, as a UTC instant (25 or 23 hours on DST days). #}
 {%- set next_local_day = dbt.dateadd('day', 1, 'cohort_date') %}
@@ -20,6 +20,12 @@ activity as (
 abandonment as (
 
     select * from {{ ref('int_carts__abandonment') }}
+
+),
+
+recovery as (
+
+    select * from {{ ref('int_carts__recovery') }}
 
 ),
 
@@ -78,16 +84,18 @@ joined as (
         flows.flow_name as deciding_message_flow,
         attribution.deciding_message_sent_at,
         attribution.deciding_message_clicked_at,
-        coalesce(attribution.is_recovered, false) as is_recovered,
-        attribution.recovered_order_id,
-        attribution.recovered_at,
-        attribution.recovered_order_source_name,
-        coalesce(attribution.is_recovered_and_paid, false) as is_recovered_and_paid,
-        attribution.recovered_revenue,
+        coalesce(recovery.is_recovered, false) as is_recovered,
+        recovery.recovered_order_id,
+        recovery.recovered_at,
+        recovery.recovered_order_source_name,
+        coalesce(recovery.is_recovered_and_paid, false) as is_recovered_and_paid,
+        recovery.recovered_revenue,
         attribution.recovery_type,
         attribution.attributed_channel,
-        case when abandonment.is_abandoned then attribution.funnel_channel else 'not_abandoned' end
-            as funnel_channel,
+        case
+            when abandonment.is_abandoned then coalesce(attribution.deciding_message_channel, 'none')
+            else 'not_abandoned'
+        end as funnel_channel,
         case
             when abandonment.is_abandoned then {{ utc_to_local_date('abandonment.abandoned_at') }}
             {# at checkout grain there is no add to cart: the checkout's first event #}
@@ -97,6 +105,7 @@ joined as (
         '{{ cart_grain() }}' as cart_grain
     from activity
     inner join abandonment on activity.cart_token = abandonment.cart_token
+    left outer join recovery on activity.cart_token = recovery.cart_token
     left outer join attribution on activity.cart_token = attribution.cart_token
     left outer join flows on attribution.deciding_message_id = flows.message_id
     cross join as_of

@@ -1,8 +1,6 @@
 {#
-    Recovery (docs/definitions.md "Carts"): the first order with the cart's token created in
-    (abandoned_at, abandoned_at + recovery_window_days], not cancelled, not a test order. A checkout_completed
-    event alone is not an order. Recovered revenue = what Stripe, the processor of record, captured minus
-    what it refunded on that order, in the reporting currency (int_payments__by_order).
+    One row per abandoned cart with the order that recovered it and the revenue Stripe captured on it
+    (docs/definitions.md "Carts"; _recovery__models.yml).
 #}
 with
 

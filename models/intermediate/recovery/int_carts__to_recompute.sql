@@ -1,15 +1,6 @@
 {#
-    The carts this build computes (docs/incremental.md). On a full build: every cart token. On an
-    incremental build (DuckDB), the carts whose outcome can differ from the previous build's (the row of
-    int_warehouse__builds), everything landed since its newest `_loaded_at` minus the lookback counting as new:
-    - carts with a new cart event, or with any event since the previous as-of minus recovery_window_days + 2
-      days + the abandonment window: only those can still change by time alone (abandonment by silence to
-      as-of, a provisional cohort maturing);
-    - carts with a new recovery message or click (through the message's send);
-    - carts whose order, or the payments linked to it (transactions, charges, refunds), changed;
-    - with a new FX rate, every cart with an event on or after its date (rates carry forward).
-    Everything is recomputed when the definition vars changed, when as_of is pinned by a var, on Spark (there
-    the per-cart models are plain tables) and when one of the incremental per-cart tables is missing.
+    The carts this build computes: every cart on a full build; on an incremental build (DuckDB) those whose outcome
+    can differ from the previous build's row of int_warehouse__builds (docs/incremental.md; _recovery__models.yml).
 #}
 {%- set cart_models = ['int_carts__activity', 'int_carts__abandonment', 'int_carts__outcomes', 'fct_cart_recovery'] %}
 {#- Every input is referenced up front, whichever branch renders, so that the DAG always has them. #}
@@ -20,6 +11,8 @@
 {%- set shop_orders = ref('stg_shop__orders') %}
 {%- set shop_transactions = ref('stg_shop__transactions') %}
 {%- set previous = previous_build(ref('int_warehouse__builds')) %}
+{#- Every cart when the definition vars changed, as_of is pinned, on Spark (plain tables there), on a full refresh
+    or first build, or when a per-cart table is missing. -#}
 {%- set ns = namespace(compute_all=(
     target.type == 'spark'
     or flags.FULL_REFRESH
@@ -60,6 +53,8 @@ in_scope as (
 {%- set since = timestamp_literal(
     previous['loaded_through'] - modules.datetime.timedelta(hours=var('incremental_lookback_hours'))
 ) %}
+{#- a cart with an event since then can still change by time alone (abandoned by silence to as-of, its cohort
+    maturing) -#}
 {%- set time_sensitive_from = timestamp_literal(
     previous['as_of']
     - modules.datetime.timedelta(days=var('recovery_window_days') + 2, minutes=var('abandonment_window_minutes'))

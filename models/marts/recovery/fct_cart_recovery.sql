@@ -1,5 +1,5 @@
 {#
-    One row per cart that reached checkout (_recovery__models.yml; docs/definitions.md).
+    One row per cart that reached checkout (_recovery__models.yml; docs/definitions.md "Carts").
     Incremental per cart on DuckDB (dbt_project.yml; docs/incremental.md).
 #}
 with

@@ -1,10 +1,6 @@
 {#
-    The recovery funnel per cohort_date × channel × cart currency. Every cart is counted in exactly one row, so the
-    rows of a cohort add up to its totals: channel email / sms holds the abandoned carts whose deciding
-    recovery message (the latest sent after abandonment and before any recovery order) went out on that
-    channel, none the abandoned carts no recovery message reached, not_abandoned every other cart (browsing,
-    no contact info, converted, not yet abandoned). recovery_rate = recovered ÷ abandoned (null without
-    abandoned carts).
+    The recovery funnel per cohort_date × channel × cart currency, each cart counted in exactly one row
+    (_recovery__models.yml; docs/definitions.md "Carts").
 #}
 with
 
