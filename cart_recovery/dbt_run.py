@@ -220,7 +220,8 @@ def freshness_report(sources_json: dict[str, Any] | None, colour: bool | None = 
     if sources_json is None:
         return ["Freshness: not checked (dbt source freshness wrote no results; see its log)."]
     colour = sys.stdout.isatty() if colour is None else colour
-    results = sources_json.get("results", [])
+    # in the order of their names, not of dbt's threads
+    results = sorted(sources_json.get("results", []), key=lambda result: result["unique_id"])
     fresh = [result for result in results if result.get("status") == "pass"]
     lines = [f"Freshness: {len(fresh)} of {len(results)} landed source tables are fresh."]
     for result in results:
