@@ -75,16 +75,15 @@ parsed as (
 
 tagged as (
 
-    select
-        *,
-        {{ raw_key(['event_id']) }} as raw_key,
-        {{ reject_reason(
+    {{ tagged_rows(
+        raw_key_columns=['event_id'],
+        reject_reason_sql=reject_reason(
             key_columns=['event_id'],
             deleted_column='is_deleted_in_source',
             timestamps={'datetime': 'datetime_utc'},
             statuses={'metric': klaviyo_metrics()}
-        ) }} as reject_reason
-    from parsed
+        )
+    ) }}
 
 )
 

@@ -86,11 +86,7 @@ tagged as (
 
 source as (
 
-    select
-        *,
-        {{ landed_file_columns(source('shop', 'cart_events'), 'shop', 'cart_events') }}
-    from {{ source('shop', 'cart_events') }}
-    where {{ landed_by_as_of() }}
+    {{ landed_rows(source('shop', 'cart_events'), 'shop', 'cart_events') }}
 
 ),
 
@@ -118,17 +114,16 @@ parsed as (
         {{ to_utc_timestamp('source.occurred_at') }} as occurred_at_utc,
         currencies.currency as currency_code
     from source
-    left outer join currencies
-        on upper(trim(source.currency)) = currencies.currency
+    {{ known_currency_join('source.currency') }}
 
 ),
 
 tagged as (
 
-    select
-        *,
-        {{ raw_key(['event_id']) }} as raw_key,
-        {{ row_to_json([
+    {# an event without its cart cannot be used: cart_token is a key of the event too #}
+    {{ tagged_rows(
+        raw_key_columns=['event_id'],
+        raw_columns=[
             'event_id',
             'cart_token',
             'event_name',
@@ -140,17 +135,16 @@ tagged as (
             'unit_price',
             'currency',
             '_loaded_at'
-        ]) }} as raw_row,
-        {# an event without its cart cannot be used: cart_token is a key of the event too #}
-        {{ reject_reason(
+        ],
+        reject_reason_sql=reject_reason(
             key_columns=['event_id', 'cart_token'],
             timestamps={'occurred_at': 'occurred_at_utc'},
             amount_columns=['unit_price'],
             currency_column='currency',
             known_currency_column='currency_code',
             quantity_column='quantity'
-        ) }} as reject_reason
-    from parsed
+        )
+    ) }}
 
 )
 

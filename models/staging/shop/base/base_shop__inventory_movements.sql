@@ -137,11 +137,7 @@ tagged as (
 
 source as (
 
-    select
-        *,
-        {{ landed_file_columns(source('shop', 'inventory_movements'), 'shop', 'inventory_movements') }}
-    from {{ source('shop', 'inventory_movements') }}
-    where {{ landed_by_as_of() }}
+    {{ landed_rows(source('shop', 'inventory_movements'), 'shop', 'inventory_movements') }}
 
 ),
 
@@ -163,10 +159,9 @@ parsed as (
 
 tagged as (
 
-    select
-        *,
-        {{ raw_key(['movement_id']) }} as raw_key,
-        {{ row_to_json([
+    {{ tagged_rows(
+        raw_key_columns=['movement_id'],
+        raw_columns=[
             'movement_id',
             'sku',
             'quantity_delta',
@@ -174,12 +169,12 @@ tagged as (
             'order_id',
             'occurred_at',
             '_loaded_at'
-        ]) }} as raw_row,
-        {{ reject_reason(
+        ],
+        reject_reason_sql=reject_reason(
             key_columns=['movement_id'],
             timestamps={'occurred_at': 'occurred_at_utc'}
-        ) }} as reject_reason
-    from parsed
+        )
+    ) }}
 
 )
 
