@@ -22,31 +22,19 @@ source as (
 
 people as (
 
-    select
-        id,
-        email
-    from {{ source('fivetran_klaviyo', 'person') }}
-    qualify row_number() over (partition by id order by _fivetran_synced desc) = 1
+    {{ latest_connector_rows(source('fivetran_klaviyo', 'person'), ['id'], ['id', 'email']) }}
 
 ),
 
 flows as (
 
-    select
-        id,
-        name
-    from {{ source('fivetran_klaviyo', 'flow') }}
-    qualify row_number() over (partition by id order by _fivetran_synced desc) = 1
+    {{ latest_connector_rows(source('fivetran_klaviyo', 'flow'), ['id'], ['id', 'name']) }}
 
 ),
 
 campaigns as (
 
-    select
-        id,
-        name
-    from {{ source('fivetran_klaviyo', 'campaign') }}
-    qualify row_number() over (partition by id order by _fivetran_synced desc) = 1
+    {{ latest_connector_rows(source('fivetran_klaviyo', 'campaign'), ['id'], ['id', 'name']) }}
 
 ),
 

@@ -15,34 +15,29 @@ with
 #}
 quantities as (
 
-    select
-        inventory_level_id,
-        quantity,
-        _fivetran_synced
-    from {{ source('fivetran_shopify', 'inventory_quantity') }}
-    where lower(trim(name)) = 'available'
-    qualify row_number() over (partition by inventory_level_id order by _fivetran_synced desc) = 1
+    {{ latest_connector_rows(
+        source('fivetran_shopify', 'inventory_quantity'),
+        key=['inventory_level_id'],
+        columns=['inventory_level_id', 'quantity', '_fivetran_synced'],
+        where="lower(trim(name)) = 'available'"
+    ) }}
 
 ),
 
 levels as (
 
-    select
-        id,
-        inventory_item_id
-    from {{ source('fivetran_shopify', 'inventory_level') }}
-    qualify row_number() over (partition by id order by _fivetran_synced desc) = 1
+    {{ latest_connector_rows(source('fivetran_shopify', 'inventory_level'), ['id'], ['id', 'inventory_item_id']) }}
 
 ),
 
 items as (
 
-    select
-        id,
-        sku
-    from {{ source('fivetran_shopify', 'inventory_item') }}
-    where not coalesce(_fivetran_deleted, false) and sku is not null
-    qualify row_number() over (partition by id order by _fivetran_synced desc) = 1
+    {{ latest_connector_rows(
+        source('fivetran_shopify', 'inventory_item'),
+        key=['id'],
+        columns=['id', 'sku'],
+        where='not coalesce(_fivetran_deleted, false) and sku is not null'
+    ) }}
 
 ),
 
@@ -62,12 +57,11 @@ stock_now as (
 
 line_ids as (
 
-    select
-        id,
-        order_id,
-        index + 1 as line_number
-    from {{ source('fivetran_shopify', 'order_line') }}
-    qualify row_number() over (partition by order_id, index order by _fivetran_synced desc) = 1
+    {{ latest_connector_rows(
+        source('fivetran_shopify', 'order_line'),
+        key=['order_id', 'index'],
+        columns=['id', 'order_id', 'index + 1 as line_number']
+    ) }}
 
 ),
 
