@@ -124,3 +124,18 @@
 {% macro cart_grain() -%}
     {{ return('checkout' if var('shop_source_format') == 'fivetran' else 'cart') }}
 {%- endmacro %}
+
+{#
+    The newest version of each connector row: `columns` (names or expressions) of the rows of `relation` (the
+    caller's `source('<connector>', table)`) that pass `where`, one per value of the `key` columns, the one
+    Fivetran synced last.
+#}
+{% macro latest_connector_rows(relation, key, columns, where=none) -%}
+    select
+        {{ columns | join(',\n        ') }}
+    from {{ relation }}
+    {%- if where %}
+    where {{ where }}
+    {%- endif %}
+    qualify row_number() over (partition by {{ key | join(', ') }} order by _fivetran_synced desc) = 1
+{%- endmacro %}

@@ -22,31 +22,19 @@ source as (
 
 people as (
 
-    select
-        id,
-        email
-    from {{ source('fivetran_klaviyo', 'person') }}
-    qualify row_number() over (partition by id order by _fivetran_synced desc) = 1
+    {{ latest_connector_rows(source('fivetran_klaviyo', 'person'), ['id'], ['id', 'email']) }}
 
 ),
 
 flows as (
 
-    select
-        id,
-        name
-    from {{ source('fivetran_klaviyo', 'flow') }}
-    qualify row_number() over (partition by id order by _fivetran_synced desc) = 1
+    {{ latest_connector_rows(source('fivetran_klaviyo', 'flow'), ['id'], ['id', 'name']) }}
 
 ),
 
 campaigns as (
 
-    select
-        id,
-        name
-    from {{ source('fivetran_klaviyo', 'campaign') }}
-    qualify row_number() over (partition by id order by _fivetran_synced desc) = 1
+    {{ latest_connector_rows(source('fivetran_klaviyo', 'campaign'), ['id'], ['id', 'name']) }}
 
 ),
 
@@ -75,16 +63,15 @@ parsed as (
 
 tagged as (
 
-    select
-        *,
-        {{ raw_key(['event_id']) }} as raw_key,
-        {{ reject_reason(
+    {{ tagged_rows(
+        raw_key_columns=['event_id'],
+        reject_reason_sql=reject_reason(
             key_columns=['event_id'],
             deleted_column='is_deleted_in_source',
             timestamps={'datetime': 'datetime_utc'},
             statuses={'metric': klaviyo_metrics()}
-        ) }} as reject_reason
-    from parsed
+        )
+    ) }}
 
 )
 

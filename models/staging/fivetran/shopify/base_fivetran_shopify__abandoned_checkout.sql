@@ -41,17 +41,15 @@ parsed as (
         source._fivetran_deleted as is_deleted_in_source,
         source.raw_row
     from source
-    left outer join currencies
-        on upper(trim(source.currency)) = currencies.currency
+    {{ known_currency_join('source.currency') }}
 
 ),
 
 tagged as (
 
-    select
-        *,
-        {{ raw_key(['checkout_id']) }} as raw_key,
-        {{ reject_reason(
+    {{ tagged_rows(
+        raw_key_columns=['checkout_id'],
+        reject_reason_sql=reject_reason(
             key_columns=['checkout_id', 'cart_token'],
             deleted_column='is_deleted_in_source',
             timestamps={'created_at': 'created_at_utc'},
@@ -59,8 +57,8 @@ tagged as (
             amount_columns=['total_price'],
             currency_column='currency',
             known_currency_column='currency_code'
-        ) }} as reject_reason
-    from parsed
+        )
+    ) }}
 
 )
 

@@ -30,14 +30,13 @@ parsed as (
 
 tagged as (
 
-    select
-        *,
-        {{ raw_key(['fulfillment_id']) }} as raw_key,
-        {{ reject_reason(
+    {{ tagged_rows(
+        raw_key_columns=['fulfillment_id'],
+        reject_reason_sql=reject_reason(
             key_columns=['fulfillment_id'],
             timestamps={'created_at': 'created_at_utc'}
-        ) }} as reject_reason
-    from parsed
+        )
+    ) }}
 
 )
 

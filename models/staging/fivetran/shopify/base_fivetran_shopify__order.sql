@@ -43,8 +43,7 @@ parsed as (
         currencies.currency as currency_code,
         source.raw_row
     from source
-    left outer join currencies
-        on upper(trim(source.currency)) = currencies.currency
+    {{ known_currency_join('source.currency') }}
 
 ),
 

@@ -44,15 +44,14 @@ parsed as (
 
 tagged as (
 
-    select
-        *,
-        {{ raw_key(['order_id', 'line_number']) }} as raw_key,
-        {{ reject_reason(
+    {{ tagged_rows(
+        raw_key_columns=['order_id', 'line_number'],
+        reject_reason_sql=reject_reason(
             key_columns=['order_id', 'line_number'],
             amount_columns=['unit_price'],
             quantity_column='quantity'
-        ) }} as reject_reason
-    from parsed
+        )
+    ) }}
 
 )
 

@@ -43,25 +43,23 @@ parsed as (
         currencies.currency as currency_code,
         source.raw_row
     from source
-    left outer join currencies
-        on upper(trim(source.currency)) = currencies.currency
+    {{ known_currency_join('source.currency') }}
 
 ),
 
 tagged as (
 
-    select
-        *,
-        {{ raw_key(['transaction_id']) }} as raw_key,
-        {{ reject_reason(
+    {{ tagged_rows(
+        raw_key_columns=['transaction_id'],
+        reject_reason_sql=reject_reason(
             key_columns=['transaction_id'],
             timestamps={'created_at': 'created_at_utc'},
             amount_columns=['amount'],
             currency_column='currency',
             known_currency_column='currency_code',
             statuses={'kind': shopify_transaction_kinds()}
-        ) }} as reject_reason
-    from parsed
+        )
+    ) }}
 
 )
 

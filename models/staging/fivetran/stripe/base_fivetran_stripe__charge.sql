@@ -43,24 +43,22 @@ parsed as (
         currencies.minor_unit_digits,
         source.raw_row
     from source
-    left outer join currencies
-        on upper(trim(source.currency)) = currencies.currency
+    {{ known_currency_join('source.currency') }}
 
 ),
 
 tagged as (
 
-    select
-        *,
-        {{ raw_key(['id']) }} as raw_key,
-        {{ reject_reason(
+    {{ tagged_rows(
+        raw_key_columns=['id'],
+        reject_reason_sql=reject_reason(
             key_columns=['id'],
             timestamps={'created': 'created_at_utc'},
             minor_unit_columns=['amount', 'amount_captured', 'amount_refunded'],
             currency_column='currency',
             known_currency_column='currency_code'
-        ) }} as reject_reason
-    from parsed
+        )
+    ) }}
 
 )
 

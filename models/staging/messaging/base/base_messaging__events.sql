@@ -20,11 +20,7 @@ tagged as (
 
 source as (
 
-    select
-        *,
-        {{ landed_file_columns(source('messaging', 'events'), 'messaging', 'events') }}
-    from {{ source('messaging', 'events') }}
-    where {{ landed_by_as_of() }}
+    {{ landed_rows(source('messaging', 'events'), 'messaging', 'events') }}
 
 ),
 
@@ -47,10 +43,9 @@ parsed as (
 
 tagged as (
 
-    select
-        *,
-        {{ raw_key(['event_id']) }} as raw_key,
-        {{ row_to_json([
+    {{ tagged_rows(
+        raw_key_columns=['event_id'],
+        raw_columns=[
             'event_id',
             'metric',
             'customer_key',
@@ -59,12 +54,12 @@ tagged as (
             'message_id',
             'datetime',
             '_loaded_at'
-        ]) }} as raw_row,
-        {{ reject_reason(
+        ],
+        reject_reason_sql=reject_reason(
             key_columns=['event_id'],
             timestamps={'datetime': 'datetime_utc'}
-        ) }} as reject_reason
-    from parsed
+        )
+    ) }}
 
 )
 

@@ -13,11 +13,7 @@ with
 
 source as (
 
-    select
-        *,
-        {{ landed_file_columns(fx_rates_source, 'reference', 'fx_rates') }}
-    from {{ fx_rates_source }}
-    where {{ landed_by_as_of() }}
+    {{ landed_rows(fx_rates_source, 'reference', 'fx_rates') }}
 
 ),
 
@@ -55,29 +51,27 @@ parsed as (
         source._loaded_at,
         currencies.currency as currency_code
     from source
-    left outer join currencies
-        on upper(trim(source.currency)) = currencies.currency
+    {{ known_currency_join('source.currency') }}
 
 ),
 
 tagged as (
 
-    select
-        *,
-        {{ raw_key(['rate_date', 'currency']) }} as raw_key,
-        {{ row_to_json([
+    {{ tagged_rows(
+        raw_key_columns=['rate_date', 'currency'],
+        raw_columns=[
             'rate_date',
             'currency',
             'rate_to_usd',
             '_loaded_at'
-        ]) }} as raw_row,
-        {{ reject_reason(
+        ],
+        reject_reason_sql=reject_reason(
             key_columns=['rate_date', 'currency'],
             timestamps={'rate_date': 'rate_date_at'},
             currency_column='currency',
             known_currency_column='currency_code'
-        ) }} as reject_reason
-    from parsed
+        )
+    ) }}
 
 )
 

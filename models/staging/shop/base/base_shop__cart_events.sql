@@ -18,41 +18,34 @@ checkouts as (
 
 checkout_events as (
 
-    {# the checkout's total rides on its start: there are no checkout lines in the connector #}
+    {#- each event: its name, its time and the checkouts that have it; the checkout's total rides on its start:
+        there are no checkout lines in the connector #}
+    {%- set events = [
+        {'name': 'checkout_started', 'at': 'created_at', 'where': none, 'carries_total': true},
+        {'name': 'checkout_contact_info_submitted', 'at': 'created_at', 'where': 'checkouts.customer_key is not null'},
+        {'name': 'checkout_updated', 'at': 'updated_at', 'where': 'checkouts.updated_at > checkouts.created_at'},
+        {'name': 'checkout_completed', 'at': 'closed_at', 'where': 'checkouts.closed_at is not null'},
+    ] %}
+    {%- for event in events %}
     select
         checkouts.*,
-        'checkout_started' as event_name,
-        checkouts.created_at as event_at,
+        '{{ event.name }}' as event_name,
+        checkouts.{{ event.at }} as event_at,
+        {%- if event.carries_total %}
         checkouts.total_price as event_price,
         1 as event_quantity
-    from checkouts
-    union all
-    select
-        checkouts.*,
-        'checkout_contact_info_submitted' as event_name,
-        checkouts.created_at as event_at,
+        {%- else %}
         cast(null as decimal(18, 2)) as event_price,
         cast(null as {{ dbt.type_int() }}) as event_quantity
+        {%- endif %}
     from checkouts
-    where checkouts.customer_key is not null
+    {%- if event.where %}
+    where {{ event.where }}
+    {%- endif %}
+    {%- if not loop.last %}
     union all
-    select
-        checkouts.*,
-        'checkout_updated' as event_name,
-        checkouts.updated_at as event_at,
-        cast(null as decimal(18, 2)) as event_price,
-        cast(null as {{ dbt.type_int() }}) as event_quantity
-    from checkouts
-    where checkouts.updated_at > checkouts.created_at
-    union all
-    select
-        checkouts.*,
-        'checkout_completed' as event_name,
-        checkouts.closed_at as event_at,
-        cast(null as decimal(18, 2)) as event_price,
-        cast(null as {{ dbt.type_int() }}) as event_quantity
-    from checkouts
-    where checkouts.closed_at is not null
+    {%- endif %}
+    {%- endfor %}
 
 ),
 
@@ -86,11 +79,7 @@ tagged as (
 
 source as (
 
-    select
-        *,
-        {{ landed_file_columns(source('shop', 'cart_events'), 'shop', 'cart_events') }}
-    from {{ source('shop', 'cart_events') }}
-    where {{ landed_by_as_of() }}
+    {{ landed_rows(source('shop', 'cart_events'), 'shop', 'cart_events') }}
 
 ),
 
@@ -118,17 +107,16 @@ parsed as (
         {{ to_utc_timestamp('source.occurred_at') }} as occurred_at_utc,
         currencies.currency as currency_code
     from source
-    left outer join currencies
-        on upper(trim(source.currency)) = currencies.currency
+    {{ known_currency_join('source.currency') }}
 
 ),
 
 tagged as (
 
-    select
-        *,
-        {{ raw_key(['event_id']) }} as raw_key,
-        {{ row_to_json([
+    {# an event without its cart cannot be used: cart_token is a key of the event too #}
+    {{ tagged_rows(
+        raw_key_columns=['event_id'],
+        raw_columns=[
             'event_id',
             'cart_token',
             'event_name',
@@ -140,17 +128,16 @@ tagged as (
             'unit_price',
             'currency',
             '_loaded_at'
-        ]) }} as raw_row,
-        {# an event without its cart cannot be used: cart_token is a key of the event too #}
-        {{ reject_reason(
+        ],
+        reject_reason_sql=reject_reason(
             key_columns=['event_id', 'cart_token'],
             timestamps={'occurred_at': 'occurred_at_utc'},
             amount_columns=['unit_price'],
             currency_column='currency',
             known_currency_column='currency_code',
             quantity_column='quantity'
-        ) }} as reject_reason
-    from parsed
+        )
+    ) }}
 
 )
 

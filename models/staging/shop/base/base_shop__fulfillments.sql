@@ -18,11 +18,7 @@ tagged as (
 
 source as (
 
-    select
-        *,
-        {{ landed_file_columns(source('shop', 'fulfillments'), 'shop', 'fulfillments') }}
-    from {{ source('shop', 'fulfillments') }}
-    where {{ landed_by_as_of() }}
+    {{ landed_rows(source('shop', 'fulfillments'), 'shop', 'fulfillments') }}
 
 ),
 
@@ -42,21 +38,20 @@ parsed as (
 
 tagged as (
 
-    select
-        *,
-        {{ raw_key(['fulfillment_id']) }} as raw_key,
-        {{ row_to_json([
+    {{ tagged_rows(
+        raw_key_columns=['fulfillment_id'],
+        raw_columns=[
             'fulfillment_id',
             'order_id',
             'status',
             'created_at',
             '_loaded_at'
-        ]) }} as raw_row,
-        {{ reject_reason(
+        ],
+        reject_reason_sql=reject_reason(
             key_columns=['fulfillment_id'],
             timestamps={'created_at': 'created_at_utc'}
-        ) }} as reject_reason
-    from parsed
+        )
+    ) }}
 
 )
 

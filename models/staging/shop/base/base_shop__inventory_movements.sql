@@ -15,34 +15,29 @@ with
 #}
 quantities as (
 
-    select
-        inventory_level_id,
-        quantity,
-        _fivetran_synced
-    from {{ source('fivetran_shopify', 'inventory_quantity') }}
-    where lower(trim(name)) = 'available'
-    qualify row_number() over (partition by inventory_level_id order by _fivetran_synced desc) = 1
+    {{ latest_connector_rows(
+        source('fivetran_shopify', 'inventory_quantity'),
+        key=['inventory_level_id'],
+        columns=['inventory_level_id', 'quantity', '_fivetran_synced'],
+        where="lower(trim(name)) = 'available'"
+    ) }}
 
 ),
 
 levels as (
 
-    select
-        id,
-        inventory_item_id
-    from {{ source('fivetran_shopify', 'inventory_level') }}
-    qualify row_number() over (partition by id order by _fivetran_synced desc) = 1
+    {{ latest_connector_rows(source('fivetran_shopify', 'inventory_level'), ['id'], ['id', 'inventory_item_id']) }}
 
 ),
 
 items as (
 
-    select
-        id,
-        sku
-    from {{ source('fivetran_shopify', 'inventory_item') }}
-    where not coalesce(_fivetran_deleted, false) and sku is not null
-    qualify row_number() over (partition by id order by _fivetran_synced desc) = 1
+    {{ latest_connector_rows(
+        source('fivetran_shopify', 'inventory_item'),
+        key=['id'],
+        columns=['id', 'sku'],
+        where='not coalesce(_fivetran_deleted, false) and sku is not null'
+    ) }}
 
 ),
 
@@ -62,12 +57,11 @@ stock_now as (
 
 line_ids as (
 
-    select
-        id,
-        order_id,
-        index + 1 as line_number
-    from {{ source('fivetran_shopify', 'order_line') }}
-    qualify row_number() over (partition by order_id, index order by _fivetran_synced desc) = 1
+    {{ latest_connector_rows(
+        source('fivetran_shopify', 'order_line'),
+        key=['order_id', 'index'],
+        columns=['id', 'order_id', 'index + 1 as line_number']
+    ) }}
 
 ),
 
@@ -137,11 +131,7 @@ tagged as (
 
 source as (
 
-    select
-        *,
-        {{ landed_file_columns(source('shop', 'inventory_movements'), 'shop', 'inventory_movements') }}
-    from {{ source('shop', 'inventory_movements') }}
-    where {{ landed_by_as_of() }}
+    {{ landed_rows(source('shop', 'inventory_movements'), 'shop', 'inventory_movements') }}
 
 ),
 
@@ -163,10 +153,9 @@ parsed as (
 
 tagged as (
 
-    select
-        *,
-        {{ raw_key(['movement_id']) }} as raw_key,
-        {{ row_to_json([
+    {{ tagged_rows(
+        raw_key_columns=['movement_id'],
+        raw_columns=[
             'movement_id',
             'sku',
             'quantity_delta',
@@ -174,12 +163,12 @@ tagged as (
             'order_id',
             'occurred_at',
             '_loaded_at'
-        ]) }} as raw_row,
-        {{ reject_reason(
+        ],
+        reject_reason_sql=reject_reason(
             key_columns=['movement_id'],
             timestamps={'occurred_at': 'occurred_at_utc'}
-        ) }} as reject_reason
-    from parsed
+        )
+    ) }}
 
 )
 

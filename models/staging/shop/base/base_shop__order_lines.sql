@@ -18,11 +18,7 @@ tagged as (
 
 source as (
 
-    select
-        *,
-        {{ landed_file_columns(source('shop', 'order_lines'), 'shop', 'order_lines') }}
-    from {{ source('shop', 'order_lines') }}
-    where {{ landed_by_as_of() }}
+    {{ landed_rows(source('shop', 'order_lines'), 'shop', 'order_lines') }}
 
 ),
 
@@ -42,23 +38,22 @@ parsed as (
 
 tagged as (
 
-    select
-        *,
-        {{ raw_key(['order_id', 'line_number']) }} as raw_key,
-        {{ row_to_json([
+    {{ tagged_rows(
+        raw_key_columns=['order_id', 'line_number'],
+        raw_columns=[
             'order_id',
             'line_number',
             'sku',
             'quantity',
             'unit_price',
             '_loaded_at'
-        ]) }} as raw_row,
-        {{ reject_reason(
+        ],
+        reject_reason_sql=reject_reason(
             key_columns=['order_id', 'line_number'],
             amount_columns=['unit_price'],
             quantity_column='quantity'
-        ) }} as reject_reason
-    from parsed
+        )
+    ) }}
 
 )
 

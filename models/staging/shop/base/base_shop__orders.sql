@@ -20,11 +20,7 @@ tagged as (
 
 source as (
 
-    select
-        *,
-        {{ landed_file_columns(source('shop', 'orders'), 'shop', 'orders') }}
-    from {{ source('shop', 'orders') }}
-    where {{ landed_by_as_of() }}
+    {{ landed_rows(source('shop', 'orders'), 'shop', 'orders') }}
 
 ),
 
@@ -56,17 +52,15 @@ parsed as (
         {{ to_utc_timestamp('source.cancelled_at') }} as cancelled_at_utc,
         currencies.currency as currency_code
     from source
-    left outer join currencies
-        on upper(trim(source.currency)) = currencies.currency
+    {{ known_currency_join('source.currency') }}
 
 ),
 
 tagged as (
 
-    select
-        *,
-        {{ raw_key(['order_id']) }} as raw_key,
-        {{ row_to_json([
+    {{ tagged_rows(
+        raw_key_columns=['order_id'],
+        raw_columns=[
             'order_id',
             'cart_token',
             'customer_id',
@@ -80,16 +74,16 @@ tagged as (
             'source_name',
             'test',
             '_loaded_at'
-        ]) }} as raw_row,
-        {{ reject_reason(
+        ],
+        reject_reason_sql=reject_reason(
             key_columns=['order_id'],
             timestamps={'created_at': 'created_at_utc', 'updated_at': 'updated_at_utc'},
             nullable_timestamps={'cancelled_at': 'cancelled_at_utc'},
             amount_columns=['total_price'],
             currency_column='currency',
             known_currency_column='currency_code'
-        ) }} as reject_reason
-    from parsed
+        )
+    ) }}
 
 )
 

@@ -48,11 +48,7 @@ tagged as (
 
 source as (
 
-    select
-        *,
-        {{ landed_file_columns(source('shop', 'product_prices'), 'shop', 'product_prices') }}
-    from {{ source('shop', 'product_prices') }}
-    where {{ landed_by_as_of() }}
+    {{ landed_rows(source('shop', 'product_prices'), 'shop', 'product_prices') }}
 
 ),
 
@@ -74,31 +70,29 @@ parsed as (
         {{ to_utc_timestamp('source.valid_from') }} as valid_from_utc,
         currencies.currency as currency_code
     from source
-    left outer join currencies
-        on upper(trim(source.currency)) = currencies.currency
+    {{ known_currency_join('source.currency') }}
 
 ),
 
 tagged as (
 
-    select
-        *,
-        {{ raw_key(['sku', 'currency', 'valid_from']) }} as raw_key,
-        {{ row_to_json([
+    {{ tagged_rows(
+        raw_key_columns=['sku', 'currency', 'valid_from'],
+        raw_columns=[
             'sku',
             'price',
             'currency',
             'valid_from',
             '_loaded_at'
-        ]) }} as raw_row,
-        {{ reject_reason(
+        ],
+        reject_reason_sql=reject_reason(
             key_columns=['sku', 'currency', 'valid_from'],
             timestamps={'valid_from': 'valid_from_utc'},
             amount_columns=['price'],
             currency_column='currency',
             known_currency_column='currency_code'
-        ) }} as reject_reason
-    from parsed
+        )
+    ) }}
 
 )
 

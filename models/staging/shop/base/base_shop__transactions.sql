@@ -18,11 +18,7 @@ tagged as (
 
 source as (
 
-    select
-        *,
-        {{ landed_file_columns(source('shop', 'transactions'), 'shop', 'transactions') }}
-    from {{ source('shop', 'transactions') }}
-    where {{ landed_by_as_of() }}
+    {{ landed_rows(source('shop', 'transactions'), 'shop', 'transactions') }}
 
 ),
 
@@ -49,17 +45,15 @@ parsed as (
         {{ to_utc_timestamp('source.created_at') }} as created_at_utc,
         currencies.currency as currency_code
     from source
-    left outer join currencies
-        on upper(trim(source.currency)) = currencies.currency
+    {{ known_currency_join('source.currency') }}
 
 ),
 
 tagged as (
 
-    select
-        *,
-        {{ raw_key(['transaction_id']) }} as raw_key,
-        {{ row_to_json([
+    {{ tagged_rows(
+        raw_key_columns=['transaction_id'],
+        raw_columns=[
             'transaction_id',
             'order_id',
             'kind',
@@ -70,15 +64,15 @@ tagged as (
             'gateway_reference',
             'created_at',
             '_loaded_at'
-        ]) }} as raw_row,
-        {{ reject_reason(
+        ],
+        reject_reason_sql=reject_reason(
             key_columns=['transaction_id'],
             timestamps={'created_at': 'created_at_utc'},
             amount_columns=['amount'],
             currency_column='currency',
             known_currency_column='currency_code'
-        ) }} as reject_reason
-    from parsed
+        )
+    ) }}
 
 )
 

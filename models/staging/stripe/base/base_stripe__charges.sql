@@ -18,11 +18,7 @@ tagged as (
 
 source as (
 
-    select
-        *,
-        {{ landed_file_columns(source('stripe', 'charges'), 'stripe', 'charges') }}
-    from {{ source('stripe', 'charges') }}
-    where {{ landed_by_as_of() }}
+    {{ landed_rows(source('stripe', 'charges'), 'stripe', 'charges') }}
 
 ),
 
@@ -53,17 +49,15 @@ parsed as (
         currencies.currency as currency_code,
         currencies.minor_unit_digits
     from source
-    left outer join currencies
-        on upper(trim(source.currency)) = currencies.currency
+    {{ known_currency_join('source.currency') }}
 
 ),
 
 tagged as (
 
-    select
-        *,
-        {{ raw_key(['id']) }} as raw_key,
-        {{ row_to_json([
+    {{ tagged_rows(
+        raw_key_columns=['id'],
+        raw_columns=[
             'id',
             'payment_intent',
             'amount',
@@ -77,15 +71,15 @@ tagged as (
             'metadata',
             'livemode',
             '_loaded_at'
-        ]) }} as raw_row,
-        {{ reject_reason(
+        ],
+        reject_reason_sql=reject_reason(
             key_columns=['id'],
             timestamps={'created': 'created_at_utc'},
             minor_unit_columns=['amount', 'amount_captured', 'amount_refunded'],
             currency_column='currency',
             known_currency_column='currency_code'
-        ) }} as reject_reason
-    from parsed
+        )
+    ) }}
 
 )
 

@@ -18,11 +18,7 @@ tagged as (
 
 source as (
 
-    select
-        *,
-        {{ landed_file_columns(source('stripe', 'refunds'), 'stripe', 'refunds') }}
-    from {{ source('stripe', 'refunds') }}
-    where {{ landed_by_as_of() }}
+    {{ landed_rows(source('stripe', 'refunds'), 'stripe', 'refunds') }}
 
 ),
 
@@ -48,17 +44,15 @@ parsed as (
         currencies.currency as currency_code,
         currencies.minor_unit_digits
     from source
-    left outer join currencies
-        on upper(trim(source.currency)) = currencies.currency
+    {{ known_currency_join('source.currency') }}
 
 ),
 
 tagged as (
 
-    select
-        *,
-        {{ raw_key(['id']) }} as raw_key,
-        {{ row_to_json([
+    {{ tagged_rows(
+        raw_key_columns=['id'],
+        raw_columns=[
             'id',
             'charge',
             'amount',
@@ -67,15 +61,15 @@ tagged as (
             'reason',
             'created',
             '_loaded_at'
-        ]) }} as raw_row,
-        {{ reject_reason(
+        ],
+        reject_reason_sql=reject_reason(
             key_columns=['id'],
             timestamps={'created': 'created_at_utc'},
             minor_unit_columns=['amount'],
             currency_column='currency',
             known_currency_column='currency_code'
-        ) }} as reject_reason
-    from parsed
+        )
+    ) }}
 
 )
 
