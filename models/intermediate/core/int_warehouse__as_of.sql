@@ -1,6 +1,6 @@
 {#
-    as-of (docs/definitions.md): the newest time in any event-time column of the usable landed rows,
-    `_loaded_at` excluded; the var `as_of` overrides it. Every "still open / not yet" judgement reads this.
+    The as-of time, one row: columns in _core__models.yml; as-of is defined in docs/definitions.md
+    "Definitions as implemented" (and pinned by the var `as_of`, docs/definitions.md "As-of pinned to the past").
 #}
 with
 

@@ -1,7 +1,6 @@
 {#
-    One row per build (append-only): what the data looked like when it ran: its as-of, the newest `_loaded_at`
-    of the landing tables the per-cart models read, and the definition vars. The next build compares itself with
-    this row to find which carts it has to recompute (int_carts__to_recompute). A full refresh starts the log again.
+    Append-only build log, one row per build, read by int_carts__to_recompute: columns and purpose in
+    _core__models.yml; incremental loads in docs/incremental.md.
 #}
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 

@@ -1,7 +1,6 @@
 {#
-    amount_mismatch (stripe + shop): judged on live orders with at least one successful Stripe capture; the
-    captured amount differs from the order total by more than 0.01, or a capture is in another currency.
-    Clock: order creation. Never clears by itself.
+    amount_mismatch candidates, one row per order, with clock start, clearing time and amount at risk:
+    rule in docs/definitions.md "Exceptions", columns in _exceptions__models.yml.
 #}
 with
 

@@ -1,7 +1,6 @@
 {#
-    charge_without_order (stripe): a succeeded Stripe charge that matches no shop order, neither by
-    metadata.order_id nor by a shop transaction's gateway_reference. Clock: charge creation. Clears: when the
-    charge became matchable (its order created, or the linking transaction recorded).
+    charge_without_order candidates, one row per charge, with clock start, clearing time and amount at risk:
+    rule in docs/definitions.md "Exceptions", columns in _exceptions__models.yml.
 #}
 with
 

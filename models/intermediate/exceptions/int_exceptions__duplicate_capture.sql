@@ -1,6 +1,6 @@
 {#
-    duplicate_capture (stripe): a live order with two or more successful Stripe captures whose sum exceeds the
-    order total. Clock: order creation. Never clears by itself (refunding the duplicate is the route).
+    duplicate_capture candidates, one row per order, with clock start, clearing time and amount at risk:
+    rule in docs/definitions.md "Exceptions", columns in _exceptions__models.yml.
 #}
 with
 

@@ -1,7 +1,6 @@
 {#
-    fulfillment_delayed (shop): a live, paid order (a successful capture or sale recorded by the shop) without a
-    successful fulfillment within fulfillment_sla_hours of creation. Clock: order creation. Clears: the first
-    successful fulfillment.
+    fulfillment_delayed candidates, one row per order, with clock start, clearing time and amount at risk:
+    rule in docs/definitions.md "Exceptions", columns in _exceptions__models.yml.
 #}
 with
 

@@ -1,7 +1,6 @@
 {#
-    order_unpaid (shop): a live order (not test, not cancelled) without a successful capture or sale shop
-    transaction within payment_sla_hours of its creation. Clock: order creation. Clears: the first successful
-    capture/sale.
+    order_unpaid candidates, one row per order, with clock start, clearing time and amount at risk:
+    rule in docs/definitions.md "Exceptions", columns in _exceptions__models.yml.
 #}
 with
 

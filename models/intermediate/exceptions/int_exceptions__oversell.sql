@@ -1,7 +1,6 @@
 {#
-    oversell (shop): a sale that takes a SKU's running inventory (movements in time order, then by movement id)
-    from zero or more to below zero. Clock: the sale. Clears: the first later movement that brings the running
-    inventory back to zero or more.
+    oversell candidates, one row per sale that oversold a SKU, with clock start, clearing time and amount at risk:
+    rule in docs/definitions.md "Exceptions", columns in _exceptions__models.yml.
 #}
 with
 

@@ -1,9 +1,6 @@
 {#
-    price_drift (shop): a recovered order with a SKU that was in the cart at a cart price other than the
-    catalog price valid at order time (docs/definitions.md "Exceptions"). Cart price = unit_price of the
-    cart's latest product_added_to_cart for the SKU at or before abandoned_at; catalog price = the latest
-    valid_from at or before the order's creation, in the cart line's currency. Clock: order creation.
-    Never clears by itself.
+    price_drift candidates, one row per order, with clock start, clearing time and amount at risk:
+    rule in docs/definitions.md "Exceptions", columns in _exceptions__models.yml.
 #}
 with
 

@@ -1,7 +1,6 @@
 {#
-    processor_mismatch (shop + stripe): a shop transaction on the stripe gateway disagrees with Stripe: the shop
-    says success while the Stripe object (the charge for authorization/capture/sale, the refund for refund) is
-    missing or did not succeed, or the shop says failure/error while Stripe succeeded. Clock: order creation.
+    processor_mismatch candidates, one row per shop transaction, with clock start, clearing time and amount at risk:
+    rule in docs/definitions.md "Exceptions", columns in _exceptions__models.yml.
 #}
 with
 

@@ -1,6 +1,6 @@
 {#
-    recovered_payment_failed (stripe): a recovered cart whose order has Stripe payment attempts and none of
-    them succeeded. Clock: order creation. Clears: the first succeeded charge.
+    recovered_payment_failed candidates, one row per order, with clock start, clearing time and amount at risk:
+    rule in docs/definitions.md "Exceptions", columns in _exceptions__models.yml.
 #}
 with
 

@@ -1,8 +1,6 @@
 {#
-    recovery_stalled (messaging): an abandoned cart worth at least high_value_cart_threshold (reporting
-    currency, unrounded) with no recovery message (`Received Email`/`Received SMS` carrying its cart_token)
-    within recovery_sla_hours after abandonment. Clock: abandoned_at. Clears: the first such message or the
-    cart's recovery (its recovering order), whichever comes first: a recovered cart needs no message.
+    recovery_stalled candidates, one row per abandoned cart, with clock start, clearing time and amount at risk:
+    rule in docs/definitions.md "Exceptions", columns in _exceptions__models.yml.
 #}
 {#- a message reaches the cart by its token, or by person from Klaviyo's connector (docs/connectors.md) #}
 {%- if var('messaging_source_format') == 'fivetran' %}

@@ -1,6 +1,6 @@
 {#
-    refund_exceeds_capture (stripe): the succeeded refunds of an order's Stripe charges exceed what was captured
-    for it. Clock: order creation. Never clears by itself.
+    refund_exceeds_capture candidates, one row per order, with clock start, clearing time and amount at risk:
+    rule in docs/definitions.md "Exceptions", columns in _exceptions__models.yml.
 #}
 with
 

@@ -1,8 +1,6 @@
 {#
-    Daily rates to the reporting currency (landed reference.fx_rates): the landed rates when any are landed,
-    else the project's demo seed. Cross rates go through USD; each day takes the latest rate on or before it,
-    carried forward at most `fx_max_staleness_days`. Days without such a rate are absent, so a conversion that
-    needs one yields null and fails the not_null tests of the marts (never a silent 1.0).
+    Daily rate of each currency to the reporting currency: sources, cross rates and carry-forward in
+    _finance__models.yml; the vars in docs/operations.md "Parameters".
 #}
 with
 

@@ -1,6 +1,6 @@
 {#
-    One row per order with everything the order marts and the exception rules need: the newest version, totals
-    in the order and reporting currency (rate of the creation date), shop payment/fulfilment, Stripe captures.
+    One row per storefront order with its shop and Stripe payments, for the order marts and the exception
+    rules: columns in _finance__models.yml.
 #}
 with
 

@@ -1,6 +1,5 @@
 {#
-    Stripe (the processor of record) per order: charges, successful captures and succeeded refunds, in the
-    reporting currency. Net paid = captured − refunded.
+    Stripe charges, captures and refunds per linked order (reporting currency): columns in _finance__models.yml.
 #}
 with
 

@@ -1,8 +1,6 @@
 {#
-    Every Stripe charge with the order it belongs to (docs/definitions.md): by `metadata.order_id` when
-    that order exists, else by a shop transaction (authorization/capture/sale on the stripe gateway) whose
-    `gateway_reference` is the charge id. Succeeded refunds are netted; amounts are converted to the
-    reporting currency at the rate of the order's creation date (the charge's own date when unlinked).
+    Every Stripe charge with the order it belongs to: the linking rule and columns in _finance__models.yml
+    (the same link decides charge_without_order, docs/definitions.md "Exceptions").
 #}
 with
 

@@ -1,6 +1,6 @@
 {#
-    What the source systems delivered, one row per source record and measure (rejected records included): the
-    staged source records of the storefront and of Stripe, with their amounts in the reporting currency.
+    Source side of the landing measures, one row per source record and measure: docs/definitions.md
+    "Landing measures"; columns in _reconciliation__models.yml.
 #}
 with
 

@@ -1,9 +1,6 @@
 {#
-    Every successful Stripe capture paired with the storefront's successful capture/sale transaction that
-    references it (gateway = stripe, gateway_reference = charge id). A pair that does not agree is explained
-    by the named exception whose condition it is: shop-only → processor_mismatch (the transaction), Stripe-only
-    and unlinked → charge_without_order, Stripe-only on an order → duplicate_capture, amounts differ →
-    amount_mismatch (the order). Anything else stays unexplained.
+    Stripe captures paired with the storefront's capture/sale transactions and the exception that explains a
+    disagreement: docs/definitions.md "Alignment"; columns in _reconciliation__models.yml.
 #}
 with
 

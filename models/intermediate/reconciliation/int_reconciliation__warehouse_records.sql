@@ -1,6 +1,6 @@
 {#
-    The same measures as int_reconciliation__source_records, as the warehouse holds them after rejection and
-    deduplication: one row per record.
+    Warehouse side of the landing measures, one row per record: docs/definitions.md "Landing measures";
+    columns in _reconciliation__models.yml.
 #}
 with
 

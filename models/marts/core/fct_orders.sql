@@ -1,3 +1,7 @@
+{#
+    Public order mart, one row per storefront order (int_orders__with_payments as published): columns in
+    _core__models.yml.
+-#}
 with
 
 orders as (

@@ -1,3 +1,7 @@
+{#
+    Public payment mart, one row per Stripe charge (int_payments__charges_linked as published): columns in
+    _core__models.yml.
+-#}
 with
 
 charges as (

@@ -1,10 +1,6 @@
 {#
-    Every landed row that cannot be used, one row each, with the rule it broke first (macro
-    reject_reason, applied in the base models). Together with the staging models this accounts for every
-    landed row: landed = staged + duplicates removed + rejected (generic test landed_rows_conserved).
-    Incremental on DuckDB: a build reads only the rows landed since the newest `loaded_at` it holds minus the
-    lookback (macros/incremental.sql) and merges them by rejected_record_id; copies of one junk row share their
-    `_loaded_at`, so they are always re-read together and keep their numbers. A plain table on Spark.
+    Every landed row that cannot be used, one row each, with the rule it broke first: docs/definitions.md
+    "Rows"; columns in _rejected_records__models.yml; incremental loads in docs/incremental.md.
 #}
 {#
     A row rejected as implausible_time can become usable later (a `_loaded_at` ahead of the build's clock is
@@ -84,7 +80,10 @@ rejected as (
 
 numbered as (
 
-    {# Identical junk rows landed in the same batch stay distinct records: number the copies. #}
+    {#
+        Identical junk rows landed in the same batch stay distinct records: number the copies. Copies share
+        their `_loaded_at`, so an incremental build always re-reads them together and they keep their numbers.
+    #}
     select
         *,
         row_number() over (

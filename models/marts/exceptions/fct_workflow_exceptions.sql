@@ -1,9 +1,6 @@
 {#
-    One row per exception instance (docs/definitions.md "Exceptions"). Each int_exceptions__<type> model lists the
-    candidates of its type with the time its SLA clock started and the time its condition cleared (if it did). An
-    instance exists once its SLA has elapsed by as-of and its condition still held at that moment; it is resolved
-    when the condition cleared by as-of. Owner, route, severity, SLA and expected outcome come from the
-    exception_rules seed; the three SLAs that are vars (payment, fulfillment, recovery) follow the vars.
+    One row per workflow exception instance: when an instance exists and resolves in docs/definitions.md
+    "Exceptions"; columns in _exceptions__models.yml; owner, route, severity and SLA from seeds/exception_rules.csv.
 #}
 {%- set exception_types = [
     'order_unpaid', 'charge_without_order', 'amount_mismatch', 'duplicate_capture', 'refund_exceeds_capture',

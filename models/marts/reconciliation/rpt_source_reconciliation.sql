@@ -1,9 +1,6 @@
 {#
-    Source systems against the warehouse, per day × source system × measure (docs/definitions.md "Reconciliation").
-    Counts and amounts are separate measures (`<measure>_count`, `<measure>_amount`); amounts are in the reporting
-    currency at the rate of the reconciliation day on both sides, so only real differences remain. Every difference
-    must be explained by rejected rows (landing measures) or named exceptions (Stripe vs shop captures);
-    unexplained_difference is 0 on healthy data and a data test fails the build otherwise.
+    Source systems against the warehouse per day × source system × measure: docs/definitions.md
+    "Reconciliation"; columns in _reconciliation__models.yml.
 #}
 with
 

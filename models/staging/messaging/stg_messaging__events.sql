@@ -1,6 +1,6 @@
 {#
-    The usable rows, one per event_id (_messaging__models.yml). Incremental: config in dbt_project.yml, how a build
-    re-reads the landing in docs/incremental.md (macros/incremental.sql).
+    Usable messaging events, one row per event_id: columns in _messaging__models.yml;
+    usable rows and deduplication in docs/definitions.md "Rows", incremental loads in docs/incremental.md.
 #}
 {%- set watermark = incremental_watermark() %}
 

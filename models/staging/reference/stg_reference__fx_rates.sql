@@ -1,3 +1,7 @@
+{#
+    Usable landed FX rates to USD, one row per (rate_date, currency): columns in _reference__models.yml;
+    usable rows and deduplication in docs/definitions.md "Rows".
+-#}
 with
 
 base as (

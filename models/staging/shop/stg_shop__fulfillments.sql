@@ -1,3 +1,7 @@
+{#
+    Usable storefront fulfillments, one row per fulfillment_id: columns in _shop__models.yml;
+    usable rows and deduplication in docs/definitions.md "Rows".
+-#}
 with
 
 base as (

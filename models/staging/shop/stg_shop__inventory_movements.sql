@@ -1,3 +1,7 @@
+{#
+    Usable inventory movements, one row per movement_id: columns in _shop__models.yml;
+    usable rows and deduplication in docs/definitions.md "Rows".
+-#}
 with
 
 base as (

@@ -1,3 +1,7 @@
+{#
+    Usable order lines, one row per (order_id, line_number): columns in _shop__models.yml;
+    usable rows and deduplication in docs/definitions.md "Rows".
+-#}
 with
 
 base as (

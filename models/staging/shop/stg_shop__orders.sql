@@ -1,3 +1,7 @@
+{#
+    Usable storefront orders (newest version), one row per order_id: columns in _shop__models.yml;
+    usable rows and deduplication in docs/definitions.md "Rows".
+-#}
 with
 
 base as (
@@ -30,7 +34,7 @@ renamed as (
 
 deduplicated as (
 
-    {# An order is re-landed whenever it changes: the newest update wins, then the newest load. #}
+    {# an order is re-landed whenever it changes: docs/definitions.md "Deduplication" #}
     select * from renamed
     qualify row_number() over (
         partition by order_id

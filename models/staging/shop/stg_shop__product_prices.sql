@@ -1,3 +1,7 @@
+{#
+    Usable catalog prices, one row per (sku, currency, valid_from): columns in _shop__models.yml;
+    usable rows and deduplication in docs/definitions.md "Rows".
+-#}
 with
 
 base as (

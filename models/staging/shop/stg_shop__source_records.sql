@@ -1,8 +1,6 @@
 {#
-    What the storefront delivered, for reconciliation against the warehouse (docs/definitions.md
-    "Reconciliation"): one row per source record and measure, rejected records included. Orders, and the
-    successful captures/sales among the transactions. A record is the newest landed row of a key (a keyless
-    row is a record of its own), on the UTC day its timestamp names (read leniently, else the landing day).
+    What the storefront delivered, one row per source record and measure: columns in _shop__models.yml;
+    what counts as a record and its day in docs/definitions.md "Landing measures".
 #}
 with
 

@@ -1,6 +1,6 @@
 {#
-    The usable rows, one per charge_id (_stripe__models.yml). Incremental: config in dbt_project.yml, how a build
-    re-reads the landing in docs/incremental.md (macros/incremental.sql).
+    Usable Stripe charges, one row per charge_id: columns in _stripe__models.yml;
+    usable rows and deduplication in docs/definitions.md "Rows", incremental loads in docs/incremental.md.
 #}
 {%- set watermark = incremental_watermark() %}
 {%- set event_date = 'cast(created_at_utc as date)' %}

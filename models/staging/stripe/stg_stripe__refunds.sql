@@ -1,3 +1,7 @@
+{#
+    Usable Stripe refunds, one row per refund_id: columns in _stripe__models.yml;
+    usable rows and deduplication in docs/definitions.md "Rows".
+-#}
 with
 
 base as (

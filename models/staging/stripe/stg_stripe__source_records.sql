@@ -1,8 +1,6 @@
 {#
-    What Stripe delivered, for reconciliation against the warehouse (docs/definitions.md "Reconciliation"):
-    one row per source record and measure, rejected records included. Succeeded charges (their captured amount)
-    and succeeded refunds. A record is the newest landed row of a key (a keyless row is a record of its own),
-    on the UTC day of its `created` epoch; amounts in major units of the currency (`currencies` seed digits).
+    What Stripe delivered, one row per source record and measure: columns in _stripe__models.yml;
+    what counts as a record and its day in docs/definitions.md "Landing measures".
 #}
 with
 
