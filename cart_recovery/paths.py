@@ -40,6 +40,11 @@ class Paths:
         return self.published_path.with_suffix(".build.json")
 
     @property
+    def state_path(self) -> Path:
+        """The workflow state database (deliveries and owners' actions), never replaced by a publish."""
+        return self.published_path.with_name(self.published_path.stem + ".state.sqlite")
+
+    @property
     def lock_paths(self) -> tuple[Path, ...]:
         """One lock per published warehouse, one per build file, one per dbt target directory."""
         return (

@@ -1,0 +1,1 @@
+"""The exception workflow beside the warehouse: deliveries to owners' routes and owners' actions (docs/workflow.md)."""

@@ -1,0 +1,76 @@
+"""The workflow state database: a small SQLite file beside the published warehouse.
+
+The warehouse file is replaced on every publish, so nothing an owner does and nothing notify delivers may live in
+it. This file holds both, and is never replaced:
+- `deliveries`: one row per (route, idempotency key), the event to send and whether the route acknowledged it;
+- `delivery_attempts`: every attempt, with its status code, error and latency (append-only);
+- `exception_actions`: owners' actions from the dashboard (append-only; the next build reads them as a source).
+
+Every write is one SQLite transaction (rollback journal, `synchronous=FULL`), so a process killed mid-write leaves
+the file as it was before the transaction. Append-only tables refuse UPDATE and DELETE by trigger.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+ACTIONS = ("acknowledge", "assign", "comment", "snooze", "resolve")
+EVENTS = ("opened", "escalated", "resolved")
+DELIVERY_STATUSES = ("pending", "delivered")
+
+SCHEMA = f"""
+create table if not exists deliveries (
+    route text not null,
+    idempotency_key text not null,
+    exception_id text not null,
+    event text not null check (event in {EVENTS!r}),
+    version integer not null,
+    payload text not null,
+    status text not null check (status in {DELIVERY_STATUSES!r}),
+    created_at text not null,
+    delivered_at text,
+    attempts integer not null default 0,
+    next_attempt_at text,
+    primary key (route, idempotency_key)
+);
+create table if not exists delivery_attempts (
+    attempt_id integer primary key autoincrement,
+    route text not null,
+    idempotency_key text not null,
+    attempted_at text not null,
+    status_code integer,
+    error text,
+    latency_ms real not null
+);
+create table if not exists exception_actions (
+    action_id integer primary key autoincrement,
+    exception_id text not null,
+    action text not null check (action in {ACTIONS!r}),
+    actor text not null check (length(trim(actor)) > 0),
+    acted_at text not null,
+    assignee text,
+    snooze_until text,
+    reason text,
+    comment text
+);
+create trigger if not exists delivery_attempts_append_only_u before update on delivery_attempts
+    begin select raise(abort, 'delivery_attempts is append-only'); end;
+create trigger if not exists delivery_attempts_append_only_d before delete on delivery_attempts
+    begin select raise(abort, 'delivery_attempts is append-only'); end;
+create trigger if not exists exception_actions_append_only_u before update on exception_actions
+    begin select raise(abort, 'exception_actions is append-only'); end;
+create trigger if not exists exception_actions_append_only_d before delete on exception_actions
+    begin select raise(abort, 'exception_actions is append-only'); end;
+"""
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open (creating if needed) the state database; times in it are UTC ISO-8601 text."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+    connection.execute("pragma journal_mode=delete")
+    connection.execute("pragma synchronous=full")
+    connection.execute("pragma busy_timeout=30000")
+    connection.executescript(SCHEMA)
+    return connection
