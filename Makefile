@@ -8,13 +8,14 @@ STAMP := $(VENV)/.installed
 # dbt reads profiles.yml from the repository root.
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: help setup build demo run test lint pytest test-reliability test-connectors test-spark bench clean
+.PHONY: help setup build demo run test lint pytest test-reliability test-connectors test-workflow test-spark bench clean
 
 help:
 	@echo "make run    build and publish the warehouse, then serve the dashboard on http://localhost:8501"
 	@echo "make test   lint + the pytest suite (builds a warehouse in a temp dir); slow suites have their own targets"
 	@echo "make test-reliability  bad landings, kills at every phase, concurrent and incremental builds"
 	@echo "make test-connectors   builds from Fivetran's Shopify, Stripe and Klaviyo tables (round trip, hand-written)"
+	@echo "make test-workflow     exception routes and notify to a loopback webhook, owners' actions, kills mid-notify"
 	@echo "make build  build from \$$CART_RECOVERY_RAW_DIR and publish if every test passes (nothing landed: an error)"
 	@echo "make demo   generate the demo data set (ending now) in \$$CART_RECOVERY_RAW_DIR, build and publish it"
 	@echo "make lint   dbt parse, dbt-bouncer, sqlfluff, ruff"
@@ -51,7 +52,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 pytest: $(STAMP)
-	$(BIN)/pytest -m "not reliability and not connectors"
+	$(BIN)/pytest -m "not reliability and not connectors and not workflow"
 
 # Bad landings, clocks, kills at every phase, concurrent builds, incremental equivalence (slow: many builds).
 test-reliability: $(STAMP)
@@ -60,6 +61,10 @@ test-reliability: $(STAMP)
 # One world built from the native landing and from Fivetran's tables; hand-written connector tables (slow: 5 builds).
 test-connectors: $(STAMP)
 	$(BIN)/pytest -m connectors
+
+# Exception workflow across builds: notify to a loopback webhook, owners' actions, kills mid-notify (slow: builds).
+test-workflow: $(STAMP)
+	$(BIN)/pytest -m workflow
 
 test: lint pytest
 
