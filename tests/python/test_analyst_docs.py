@@ -154,7 +154,7 @@ def test_the_docs_catalog_lists_every_public_mart_with_columns_types_and_rows(
             assert types == {column: data_type for column, (data_type, _) in built[name].items()}, name
             assert all(column["comment"] for column in entry["columns"].values()), name
             rows = con.execute(f"select count(*) from {name}").fetchall()[0][0]
-            assert entry["stats"]["row_count"]["value"] == rows > 0, name
+            assert entry["stats"].get("row_count", {}).get("value") == rows > 0, f"{name}: row count in the catalog"
     finally:
         con.close()
     assert set(mart_nodes(manifest)) >= PUBLIC_MARTS
