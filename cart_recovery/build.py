@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from cart_recovery import publish
+from cart_recovery import comments, publish
 from cart_recovery.dbt_run import check_freshness, describe_failure, failed_nodes, read_run_results, run_dbt
 from cart_recovery.errors import BuildError, BuildLockedError, LandingError
 from cart_recovery.landing_check import check_landing, count_landed_by, load_contract
@@ -161,6 +161,8 @@ def _build(paths: Paths, dbt_vars: str | None, full_refresh: bool, log: Any) -> 
 
     built_at = dt.datetime.now(dt.UTC)
     sources_json = check_freshness(paths, contracts, variables, attached, log=log)
+    # the public tables' dbt descriptions, as DuckDB comments that analysts read in the published file
+    comments.write_comments(paths.build_path, paths.target_path / "manifest.json")
     publish.record_build_info(paths, run_results, built_at, sources_json, as_of, formats)
     checkpoint("before_replace")
     publish.publish_file(paths.build_path, paths.published_path)

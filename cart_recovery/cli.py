@@ -74,6 +74,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from cart_recovery.docs_site import generate_site, serve
+    from cart_recovery.errors import BuildError
+    from cart_recovery.paths import Paths
+
+    try:
+        site_dir = generate_site(Paths.from_env(), Path(args.out) if args.out else None, dbt_vars=args.vars)
+    except BuildError as error:
+        print(error, file=sys.stderr)
+        return error.exit_code
+    if not args.no_serve:
+        serve(site_dir, port=args.port)
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cart_recovery", description="Cart Recovery Warehouse")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -129,6 +144,18 @@ def make_parser() -> argparse.ArgumentParser:
         help="start from an empty build file (keeps only the snapshot history) instead of the published one",
     )
     build.set_defaults(func=cmd_build)
+
+    docs = commands.add_parser(
+        "docs",
+        help="generate the dbt docs site of the published warehouse (from a copy of it) and serve it on 127.0.0.1",
+    )
+    docs.add_argument("--out", default=None, help="site directory [<warehouse dir>/docs]")
+    docs.add_argument(
+        "--vars", default=None, help="dbt --vars (YAML/JSON) [those the published warehouse was built with]"
+    )
+    docs.add_argument("--port", type=int, default=8080, help="port to serve on [8080]")
+    docs.add_argument("--no-serve", action="store_true", help="only generate the site (make docs-build)")
+    docs.set_defaults(func=cmd_docs)
     return parser
 
 

@@ -8,18 +8,13 @@ import pandas as pd
 import streamlit as st
 from db import CACHE_TTL_SECONDS, SPINNER, Build, Filters, one_row, query, where_clause
 
+from cart_recovery.metrics import MATURE_RECOVERY_RATE_SQL  # the notebook's too
+
 #: The trend's grains and the cohort expression of each (an allow-list: only these reach SQL).
 TREND_GRAINS: dict[str, str] = {
     "day": "cohort_date",
     "week": "cast(date_trunc('week', cohort_date) as date)",  # ISO weeks, starting on Monday
 }
-
-
-#: The headline recovery rate of any set of daily funnel rows: Σ recovered ÷ Σ abandoned over the rows whose cohort
-#: is mature (fct_recovery_funnel_daily's documented rule); the notebook uses the same expression.
-MATURE_RECOVERY_RATE_SQL = (
-    "sum(recovered) filter (where not is_provisional) / nullif(sum(abandoned) filter (where not is_provisional), 0)"
-)
 
 
 def _funnel_where(filters: Filters) -> tuple[str, list[Any]]:

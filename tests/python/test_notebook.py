@@ -32,8 +32,8 @@ def test_notebook_is_stored_without_outputs() -> None:
 
 
 @pytest.fixture(scope="module")
-def notebook_text(tmp_path_factory: pytest.TempPathFactory, warehouse: Warehouse) -> Iterator[str]:
-    """The notebook executed over the published warehouse: all its text outputs."""
+def executed_notebook(tmp_path_factory: pytest.TempPathFactory, warehouse: Warehouse) -> nbformat.NotebookNode:
+    """The notebook executed over the published warehouse."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CART_RECOVERY_WAREHOUSE", str(warehouse.published_path))
         notebook = nbformat.read(NOTEBOOK, as_version=4)
@@ -44,11 +44,63 @@ def notebook_text(tmp_path_factory: pytest.TempPathFactory, warehouse: Warehouse
             resources={"metadata": {"path": str(NOTEBOOK.parent)}},
         )
         client.execute()  # raises CellExecutionError on the first failing cell
-    outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
-    assert not [output for output in outputs if output.output_type == "error"]
+    assert not [output for output in code_outputs(notebook) if output.output_type == "error"]
     # the executed copy stays out of the repository
     nbformat.write(notebook, tmp_path_factory.mktemp("notebook") / "executed.ipynb")
+    return notebook
+
+
+def code_outputs(notebook: nbformat.NotebookNode) -> list[dict]:
+    return [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
+
+
+@pytest.fixture(scope="module")
+def notebook_text(executed_notebook: nbformat.NotebookNode) -> Iterator[str]:
+    """All the text outputs of the executed notebook."""
+    outputs = code_outputs(executed_notebook)
     yield "\n".join(output.get("text", "") or output.get("data", {}).get("text/plain", "") for output in outputs)
+
+
+def test_the_notebook_lists_the_public_tables_and_charts_five_questions(
+    executed_notebook: nbformat.NotebookNode, notebook_text: str, warehouse: Warehouse
+) -> None:
+    """The table list comes from the comments in the file: every public mart is in it with its first sentence;
+    then five questions, each with a Plotly chart that has data."""
+    con = duckdb.connect(str(warehouse.published_path), read_only=True)
+    try:
+        described = con.execute(
+            "select table_name, comment from duckdb_tables() where table_name like 'fct%' or table_name like 'rpt%'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert len(described) >= 5
+    listing = next(
+        output["data"]["text/plain"]
+        for output in code_outputs(executed_notebook)
+        if "what_it_holds" in output.get("data", {}).get("text/plain", "")
+    )
+    for table, comment in described:
+        assert table in listing and comment.split(". ")[0][:40] in listing, table
+    charts = [
+        output["data"]["application/vnd.plotly.v1+json"]
+        for output in code_outputs(executed_notebook)
+        if "application/vnd.plotly.v1+json" in output.get("data", {})
+    ]
+    titles = [chart["layout"]["title"]["text"] for chart in charts]
+    assert len(charts) == 5, titles
+    for title, start in zip(
+        titles,
+        (
+            "Recovery rate by week and channel",
+            "Recovered revenue per day",
+            "High-value carts",
+            "Open exceptions",
+            "Reconciliation",
+        ),
+        strict=True,
+    ):
+        assert title.startswith(start)
+    assert all(chart["data"] for chart in charts), "every chart has at least one trace"
 
 
 def test_notebook_runs_over_the_published_warehouse(notebook_text: str) -> None:
