@@ -91,8 +91,8 @@ timed as (
 escalation as (
 
     select
-        timed.*,
-        {{ dbt.dateadd('hour', 'timed.escalate_after_hours', 'timed.due_at') }} as escalates_at
+        *,
+        {{ dbt.dateadd('hour', 'escalate_after_hours', 'due_at') }} as escalates_at
     from timed
 
 ),
