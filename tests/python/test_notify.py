@@ -258,6 +258,13 @@ def test_build_notify_retry_and_resolution_each_key_once(small_world: Warehouse,
     assert resolved, "the later build resolves at least one exception of a route that wants resolutions"
     keys = endpoint.keys()
     assert resolved <= set(keys) and len(keys) == len(set(keys)), "the build ran notify; every key once"
+    truth = duckdb.sql(
+        f"select md5(exception_type || ':' || entity_id) from read_parquet("
+        f"'{small_world.raw_dir}/manifest/exceptions.parquet') where status = 'open'"
+    ).fetchall()
+    truth_open = {eid for (eid,) in truth}
+    assert still_open == truth_open, "the unpinned build sees what the generator injected"
+    assert {f"{eid}:opened:1" for eid in truth_open} <= set(keys), "new exceptions of the later build went out too"
     assert time.monotonic() - started < 600
 
 
