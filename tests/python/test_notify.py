@@ -309,3 +309,24 @@ def test_sigkill_mid_notify_loses_nothing(small_world: Warehouse, endpoint: Endp
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     keys = endpoint.keys()
     assert sorted(keys) == sorted(expected), "after the kill every event is acknowledged exactly once"
+
+
+def test_timeouts_are_retried_recorded_and_left_pending(tmp_path: Path, endpoint: Endpoint) -> None:
+    route = Route("r", "webhook", f"{endpoint.url}/hook", ("opened",), "immediate")
+    connection = state.connect(tmp_path / "state.sqlite")
+    _queue_fake(connection, "r", [("e1:opened:1", "2026-11-01T08:00:00+00:00")])
+    now = dt.datetime(2026, 11, 1, 9, tzinfo=dt.UTC)
+    endpoint.mode = "hang"
+    summary = send_route(connection, route, endpoint.url + "/hook", now, Retry(2, 0.05, timeout_seconds=0.3))
+    assert (summary.sent, summary.pending, summary.failed) == (0, 1, 1)
+    endpoint.mode = "ok"
+    summary = send_route(connection, route, endpoint.url + "/hook", now, Retry(2, 0.05, timeout_seconds=0.3))
+    assert (summary.sent, summary.pending, summary.failed) == (1, 0, 0)
+    attempts = connection.execute(
+        "select status_code, error like '%timed out%', latency_ms >= 300 from delivery_attempts order by attempt_id"
+    ).fetchall()
+    assert attempts == [(None, 1, 1), (None, 1, 1), (200, None, 0)]
+    row = connection.execute("select status, attempts, delivered_at is not null from deliveries").fetchone()
+    assert row == ("delivered", 3, 1)
+    assert endpoint.keys() == ["e1:opened:1"]
+    connection.close()
