@@ -11,13 +11,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import json
 import os
 import sqlite3
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +31,22 @@ from cart_recovery.workflow.routes import Route, RoutesError, configured, projec
 from cart_recovery.workflow.senders import Message, send
 
 EXIT_PENDING = 3
+EXIT_BUSY = 4
+
+
+@contextlib.contextmanager
+def _alone(state_path: Path) -> Iterator[bool]:
+    """Hold `<state>.notify.lock` (flock, released even by SIGKILL) so two notify runs never send the same event
+    at once; yields False when another run holds it."""
+    lock_path = state_path.with_name(state_path.name + ".notify.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
 
 
 @dataclass
@@ -177,18 +195,21 @@ def notify(
     live = {key: routes[key] for key, target in targets.items() if target}
     if not live:
         return 0, [*lines, "no route is configured: nothing to deliver"]
-    dashboard_url = env.get("CART_RECOVERY_DASHBOARD_URL") or DEFAULT_DASHBOARD_URL
-    warehouse = open_read_only(warehouse_path)
-    try:
-        events = list(exception_events(warehouse, dashboard_url))
-    finally:
-        warehouse.close()
-    connection = state.connect(state_path)
-    try:
-        queued = queue(connection, events, live, now)
-        summaries = {key: send_route(connection, route, targets[key], now, retry) for key, route in live.items()}
-    finally:
-        connection.close()
+    with _alone(state_path) as alone:
+        if not alone:
+            return EXIT_BUSY, [*lines, f"another notify is delivering from {state_path}: run notify again after it"]
+        dashboard_url = env.get("CART_RECOVERY_DASHBOARD_URL") or DEFAULT_DASHBOARD_URL
+        warehouse = open_read_only(warehouse_path)
+        try:
+            events = list(exception_events(warehouse, dashboard_url))
+        finally:
+            warehouse.close()
+        connection = state.connect(state_path)
+        try:
+            queued = queue(connection, events, live, now)
+            summaries = {key: send_route(connection, route, targets[key], now, retry) for key, route in live.items()}
+        finally:
+            connection.close()
     for key, summary in summaries.items():
         lines.append(
             f"route {key}: queued {queued.get(key, 0)}, sent {summary.sent}, pending {summary.pending}, "
@@ -203,7 +224,8 @@ def notify(
 
 def notify_published(paths: Paths) -> int:
     """The CLI's notify: the project's routes, the published warehouse, the state beside it; prints one line per
-    route and returns the exit code (0 all sent, 3 events pending, 2 invalid routes or nothing published)."""
+    route and returns the exit code (0 all sent, 3 events pending, 4 another notify running, 2 invalid routes or
+    nothing published)."""
     try:
         routes = project_routes(paths.project_dir)
     except RoutesError as error:

@@ -330,3 +330,17 @@ def test_timeouts_are_retried_recorded_and_left_pending(tmp_path: Path, endpoint
     assert row == ("delivered", 3, 1)
     assert endpoint.keys() == ["e1:opened:1"]
     connection.close()
+
+
+def test_a_second_notify_waits_for_the_first(tmp_path: Path) -> None:
+    import fcntl
+
+    from cart_recovery.workflow.notify import EXIT_BUSY, notify
+
+    state_path = tmp_path / "cart_recovery.state.sqlite"
+    route = Route("r", "jsonl", str(tmp_path / "out.jsonl"), ("opened",), "immediate")
+    with open(tmp_path / "cart_recovery.state.sqlite.notify.lock", "a") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        code, lines = notify(tmp_path / "absent.duckdb", state_path, {"r": route}, env={})
+    assert code == EXIT_BUSY and lines[-1].startswith("another notify is delivering from")
+    assert not state_path.exists() and not (tmp_path / "out.jsonl").exists()
