@@ -39,7 +39,26 @@ def cmd_build(args: argparse.Namespace) -> int:
     except BuildError as error:
         print(error, file=sys.stderr)
         return error.exit_code
+    _notify_after_publish()
     return 0
+
+
+def _notify_after_publish() -> None:
+    """After a successful publish, deliver exception events when a route is configured; a failure here is
+    reported on one line and never fails or undoes the publish."""
+    from cart_recovery.paths import Paths
+    from cart_recovery.workflow.notify import any_route_configured, notify_published
+
+    paths = Paths.from_env()
+    if not any_route_configured(paths):
+        return
+    try:
+        code = notify_published(paths)
+    except Exception as error:  # the publish stands whatever notify does
+        print(f"notify failed after the publish (the warehouse is published): {type(error).__name__}: {error}")
+        return
+    if code:
+        print(f"notify exited {code} after the publish (the warehouse is published); run `cart_recovery notify`")
 
 
 def _as_of(text: str) -> dt.datetime:
@@ -71,6 +90,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except BuildError as error:
         print(error, file=sys.stderr)
         return error.exit_code
+    _notify_after_publish()
     return 0
 
 
@@ -87,6 +107,13 @@ def cmd_docs(args: argparse.Namespace) -> int:
     if not args.no_serve:
         serve(site_dir, port=args.port)
     return 0
+
+
+def cmd_notify(args: argparse.Namespace) -> int:
+    from cart_recovery.paths import Paths
+    from cart_recovery.workflow.notify import notify_published
+
+    return notify_published(Paths.from_env())
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -156,6 +183,13 @@ def make_parser() -> argparse.ArgumentParser:
     docs.add_argument("--port", type=int, default=8080, help="port to serve on [8080]")
     docs.add_argument("--no-serve", action="store_true", help="only generate the site (make docs-build)")
     docs.set_defaults(func=cmd_docs)
+
+    notify = commands.add_parser(
+        "notify",
+        help="deliver the published warehouse's exception events (opened, escalated, resolved) to the configured "
+        "routes of seeds/exception_routes.csv (docs/workflow.md)",
+    )
+    notify.set_defaults(func=cmd_notify)
     return parser
 
 

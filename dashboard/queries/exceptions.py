@@ -140,7 +140,8 @@ EXCEPTION_ROWS_SHOWN = 1000
 def _exception_list_sql(where: str) -> str:
     return f"""
         select
-            exception_id, exception_type, severity, status, owner, route, source_system, entity_type, entity_id,
+            exception_id, exception_type, severity, status, owner, route, route_description, source_system,
+            entity_type, entity_id,
             detected_at, due_at, resolved_at, sla_hours, hours_past_due, round(hours_past_due / 24, 1) as days_past_due,
             amount_at_risk, details, expected_outcome, clears_by_itself,
             case

@@ -203,7 +203,7 @@ else:
             f"**{detail['exception_type']}** on {detail['entity_type']} `{detail['entity_id']}`  \n"
             f"**Severity** {detail['severity']} · **Status** {detail['status']}  \n"
             f"**Owner** {detail['owner']}  \n"
-            f"**Route** {detail['route']}  \n"
+            f"**Route** {detail['route']}: {detail['route_description']}  \n"
             f"**Expected outcome** {detail['expected_outcome']}  \n"
             f"**Waiting for** {detail['waiting_for']}  \n"
             f"**Clock started** {ui.fmt_timestamp(detail['detected_at'])} · **SLA** {int(detail['sla_hours'])} h · "

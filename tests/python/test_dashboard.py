@@ -552,6 +552,11 @@ def test_exception_filters_and_drill_down_history(published: Warehouse) -> None:
     )
     assert len(history) == len(snapshot) >= 1
     assert list(history["status"]) == list(snapshot["status"])
+    route = mart(
+        published, "select route, route_description from fct_workflow_exceptions where exception_id = ?", [chosen]
+    ).iloc[0]
+    shown = f"**Route** {route['route']}: {route['route_description']}"
+    assert any(shown in element.value for element in at.markdown), "the drill-down names the route in words"
 
 
 def test_exceptions_date_filter(published: Warehouse) -> None:

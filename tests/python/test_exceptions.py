@@ -64,18 +64,20 @@ def test_counts_per_type_and_status_equal_the_manifest(con: duckdb.DuckDBPyConne
 
 def test_governance_comes_from_the_rules_seed(con: duckdb.DuckDBPyConnection) -> None:
     rows = con.execute(
-        "select distinct exception_type, owner, route, severity, source_system, expected_outcome, sla_hours "
-        "from wh.fct_workflow_exceptions"
+        "select distinct exception_type, owner, route, route_description, severity, source_system, expected_outcome,"
+        " sla_hours, escalate_after_hours from wh.fct_workflow_exceptions"
     ).fetchall()
-    for etype, owner, route, severity, system, outcome, sla in rows:
+    for etype, owner, route, description, severity, system, outcome, sla, escalate in rows:
         rule = RULES[etype]
-        assert (owner, route, severity, system, outcome, sla) == (
+        assert (owner, route, description, severity, system, outcome, sla, escalate) == (
             rule["owner"],
             rule["route"],
+            rule["route_description"],
             rule["severity"],
             rule["source_system"],
             rule["expected_outcome"],
             int(rule["sla_hours"]),
+            int(rule["escalate_after_hours"]),
         )
 
 
@@ -122,7 +124,7 @@ def test_exception_docs_name_owner_and_route(warehouse: Warehouse) -> None:
     descriptions = {n["name"]: " ".join(n["description"].split()) for n in nodes if n["resource_type"] == "model"}
     for etype, rule in RULES.items():
         text = descriptions[f"int_exceptions__{etype}"]
-        assert rule["owner"] in text and rule["route"] in text, etype
+        assert rule["owner"] in text and rule["route_description"] in text, etype
 
 
 # --------------------------------------------------------------------------------------------- two batches

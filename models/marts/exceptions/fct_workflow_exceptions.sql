@@ -1,6 +1,7 @@
 {#
     One row per workflow exception instance: when an instance exists and resolves in docs/definitions.md
-    "Exceptions"; columns in _exceptions__models.yml; owner, route, severity and SLA from seeds/exception_rules.csv.
+    "Exceptions"; columns in _exceptions__models.yml; owner, route, severity, SLA and escalation delay from
+    seeds/exception_rules.csv.
 #}
 {%- set exception_types = [
     'order_unpaid', 'charge_without_order', 'amount_mismatch', 'duplicate_capture', 'refund_exceeds_capture',
@@ -60,7 +61,9 @@ governed as (
         rules.source_system,
         rules.owner,
         rules.route,
+        rules.route_description,
         rules.severity,
+        rules.escalate_after_hours,
         rules.expected_outcome,
         rules.clears_by_itself,
         case candidates.exception_type
@@ -85,6 +88,15 @@ timed as (
 
 ),
 
+escalation as (
+
+    select
+        *,
+        {{ dbt.dateadd('hour', 'escalate_after_hours', 'due_at') }} as escalates_at
+    from timed
+
+),
+
 instances as (
 
     select
@@ -97,10 +109,14 @@ instances as (
         clock_start_at as detected_at,
         owner,
         route,
+        route_description,
         severity,
         cast(sla_hours as {{ dbt.type_int() }}) as sla_hours,
         due_at,
+        cast(escalate_after_hours as {{ dbt.type_int() }}) as escalate_after_hours,
+        escalates_at,
         case when cleared_at <= as_of then 'resolved' else 'open' end as status,
+        (cleared_at is null or cleared_at > as_of) and escalates_at <= as_of as is_escalated,
         case when cleared_at <= as_of then cleared_at end as resolved_at,
         cast(
             {{ dbt.datediff('due_at', 'case when cleared_at <= as_of then cleared_at else as_of end', 'minute') }}
@@ -111,7 +127,7 @@ instances as (
         clears_by_itself,
         details,
         as_of
-    from timed
+    from escalation
     where
         due_at <= as_of
         and (cleared_at is null or cleared_at > due_at)
