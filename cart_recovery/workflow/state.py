@@ -4,7 +4,9 @@ The warehouse file is replaced on every publish, so nothing an owner does and no
 it. This file holds both, and is never replaced:
 - `deliveries`: one row per (route, idempotency key), the event to send and whether the route acknowledged it;
 - `delivery_attempts`: every attempt, with its status code, error and latency (append-only);
-- `exception_actions`: owners' actions from the dashboard (append-only; the next build reads them as a source).
+- `exception_actions`: owners' actions from the dashboard (append-only; the next build reads them as a source);
+  a resolve keeps the condition the owner saw (`condition_amount_at_risk`, `condition_details`), which decides
+  whether the resolution still stands (docs/definitions.md "Owners' resolutions").
 
 Every write is one SQLite transaction (rollback journal, `synchronous=FULL`), so a process killed mid-write leaves
 the file as it was before the transaction. Append-only tables refuse UPDATE and DELETE by trigger.
@@ -52,7 +54,9 @@ create table if not exists exception_actions (
     assignee text,
     snooze_until text,
     reason text,
-    comment text
+    comment text,
+    condition_amount_at_risk text,
+    condition_details text
 );
 create trigger if not exists delivery_attempts_append_only_u before update on delivery_attempts
     begin select raise(abort, 'delivery_attempts is append-only'); end;
