@@ -142,7 +142,7 @@ def _exception_list_sql(where: str) -> str:
         select
             exception_id, exception_type, severity, status, owner, route, source_system, entity_type, entity_id,
             detected_at, due_at, resolved_at, sla_hours, hours_past_due, round(hours_past_due / 24, 1) as days_past_due,
-            amount_at_risk, details, expected_outcome, clears_by_itself,
+            amount_at_risk, details, expected_outcome, clears_by_itself, resolution, resolved_by, assignee,
             case
                 when status = 'resolved' then 'resolved ' || strftime(resolved_at, '%Y-%m-%d %H:%M')
                 when clears_by_itself then 'clears by itself when: ' || lower(expected_outcome)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import charts
 import streamlit as st
 import ui
+import workflow_ui
 from queries.exceptions import (
     SEVERITIES,
     STATUSES,
@@ -239,3 +240,8 @@ else:
             ],
         )
         st.caption("One row per version a build saw; an empty *Seen until* is the current version.")
+    acting, timeline_col = st.columns([2, 3])
+    with acting:
+        workflow_ui.action_form({"exception_id": chosen, **detail.to_dict()})
+    with timeline_col:
+        workflow_ui.timeline(build, {"exception_id": chosen, **detail.to_dict()})
