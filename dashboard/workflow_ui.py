@@ -171,15 +171,8 @@ def _action_detail(action: dict[str, Any]) -> str:
 
 def timeline(build: db.Build, detail: dict[str, Any]) -> None:
     st.markdown("**Timeline**")
-    st.dataframe(
-        timeline_rows(build, detail),
-        hide_index=True,
-        width="stretch",
-        key="exception_timeline",
-        column_config={
-            "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm"),
-            "event": "Event",
-            "who": "Who / route",
-            "detail": "Detail",
-        },
-    )
+    rows = timeline_rows(build, detail)
+    rows["at"] = rows["at"].map(ui.fmt_timestamp)
+    rows["who"] = rows["who"].fillna("")
+    rows.columns = ["When", "Event", "Who / route", "Detail"]
+    st.table(rows.set_index("When"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import charts
 import streamlit as st
 import ui
 import workflow_ui
@@ -25,6 +26,13 @@ for exception_id, count in failing.items():
     owner = owner_of.get(exception_id, "(not in the warehouse)")
     failing_by_owner[owner] = failing_by_owner.get(owner, 0) + count
 per_owner["deliveries_failing"] = [failing_by_owner.get(owner, 0) for owner in per_owner["owner"]]
+
+cols = st.columns(4)
+cols[0].metric("Open exceptions", ui.fmt_int(per_owner["open"].sum()), border=True)
+cols[1].metric("Open, acknowledged", ui.fmt_int(per_owner["acknowledged"].sum()), border=True)
+cols[2].metric("Past due, not acknowledged", ui.fmt_int(per_owner["past_due_unacknowledged"].sum()), border=True)
+cols[3].metric("Deliveries failing", ui.fmt_int(sum(failing.values())), border=True)
+st.plotly_chart(charts.owner_workflow(per_owner), width="stretch")
 
 st.dataframe(
     per_owner,

@@ -219,9 +219,9 @@ def test_acknowledge_and_resolve_on_the_page_reach_the_mart_and_the_snapshot_aft
     assert at.success[0].value.startswith(f"Recorded: acknowledge on {chosen} by Ana Ops")
     at = act(at, "Ana Ops", "resolve", reason=reason, comment="corrected at the source")
     assert at.success[0].value.startswith(f"Recorded: resolve (with a reason) on {chosen} by Ana Ops")
-    timeline = table_of(at, "event")
-    assert list(timeline["event"]) == ["detected", "escalated", "acknowledged", "resolved"]
-    assert list(timeline["who"])[2:] == ["Ana Ops", "Ana Ops"]
+    timeline = at.table[0].value
+    assert list(timeline["Event"]) == ["detected", "escalated", "acknowledged", "resolved"]
+    assert list(timeline["Who / route"])[2:] == ["Ana Ops", "Ana Ops"]
     ack, resolve = actions.read_actions(state_of(small), chosen)
     assert (ack["action"], resolve["action"], resolve["reason"]) == ("acknowledge", "resolve", reason)
 
