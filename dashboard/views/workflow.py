@@ -15,7 +15,7 @@ build, filters, facts = ui.context()
 ui.page_header("Workflow", "Are owners acting on their exceptions, and do the notifications reach them?")
 st.caption(
     "From the published warehouse (owners' actions as of its build) and the workflow state database "
-    '(deliveries). All exceptions, whatever the date filter. docs/workflow.md "Owners\' actions".'
+    """(deliveries). All exceptions, whatever the date filter. docs/workflow.md "Owners' actions"."""
 )
 
 per_owner = owner_workflow(build)
