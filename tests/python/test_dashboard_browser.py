@@ -223,3 +223,38 @@ def test_an_owner_acknowledges_an_exception_and_sees_it_in_the_timeline(warehous
     finally:
         con.close()
     assert not state.path_beside(warehouse.published_path).exists()
+
+
+def test_the_proxy_header_names_the_actor(warehouse: Warehouse, tmp_path: Path) -> None:
+    """Behind an SSO proxy (docs/workflow.md "Owners' actions") the header names who acts; no name is asked."""
+    chromium = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    copy = tmp_path / "published" / "cart_recovery.duckdb"
+    copy.parent.mkdir()
+    shutil.copy(warehouse.published_path, copy)
+    with serve(copy) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=chromium,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1440, "height": 2400},
+            extra_http_headers={"X-Forwarded-User": "sso.user@example.com"},
+        )
+        try:
+            page = browser.new_page()
+            page.goto(f"{url}/exceptions")
+            page.get_by_role("heading", name="Exceptions", level=1).wait_for(timeout=30_000)
+            page.wait_for_function(PAGE_READY, timeout=30_000)
+            assert page.get_by_text("Acting as sso.user@example.com (signed in)").count() == 1
+            assert page.get_by_label("Your name (recorded with your actions)").count() == 0
+            page.get_by_role("button", name="Record action").click()
+            page.get_by_text("Recorded: acknowledge on").wait_for(timeout=30_000)
+        finally:
+            browser.close()
+    con = sqlite3.connect(copy.with_name("cart_recovery.state.sqlite"))
+    try:
+        assert con.execute("select actor from exception_actions").fetchall() == [("sso.user@example.com",)]
+    finally:
+        con.close()
