@@ -238,7 +238,7 @@ def exception_history(build: Build, exception_id: str) -> pd.DataFrame:
         """
         select
             dbt_valid_from as seen_from, dbt_valid_to as seen_until, status, resolved_at, hours_past_due,
-            amount_at_risk, details
+            amount_at_risk, details, resolution, resolved_by, resolution_reason, assignee
         from snap_workflow_exceptions
         where exception_id = ?
         order by dbt_valid_from
