@@ -315,7 +315,7 @@ def test_a_build_killed_mid_run_loses_no_action_and_the_next_build_reads_each_on
 
 
 @pytest.mark.workflow
-def test_the_workflow_page_counts_per_owner_and_the_proxy_header_names_the_actor(
+def test_the_workflow_page_counts_open_and_acknowledged_per_owner(
     small: Warehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CART_RECOVERY_WAREHOUSE", str(small.published_path))
