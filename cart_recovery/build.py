@@ -25,6 +25,7 @@ from cart_recovery.dbt_run import check_freshness, describe_failure, failed_node
 from cart_recovery.errors import BuildError, BuildLockedError, LandingError
 from cart_recovery.landing_check import check_landing, count_landed_by, load_contract
 from cart_recovery.paths import LockHeldError, Paths, build_locks
+from cart_recovery.workflow.actions import copy_into_build as copy_actions_into_build
 
 SYSTEMS = ("shop", "stripe", "messaging")
 
@@ -140,6 +141,8 @@ def _build(paths: Paths, dbt_vars: str | None, full_refresh: bool, log: Any) -> 
             log(f"Full refresh; carried over history from the published warehouse: {', '.join(carried)}")
         args.append("--full-refresh")
     publish.record_landed_rows(paths.build_path, landed_rows)
+    actions_read = copy_actions_into_build(paths.state_path, paths.build_path)
+    log(f"Read {actions_read} owners' action(s) from {paths.state_path}")
     log(f"Building {paths.build_path} from {paths.raw_dir}")
     checkpoint("before_dbt")
     started = dt.datetime.now(dt.UTC)

@@ -42,7 +42,9 @@ class Paths:
     @property
     def state_path(self) -> Path:
         """The workflow state database (deliveries and owners' actions), never replaced by a publish."""
-        return self.published_path.with_name(self.published_path.stem + ".state.sqlite")
+        from cart_recovery.workflow.state import path_beside
+
+        return path_beside(self.published_path)
 
     @property
     def lock_paths(self) -> tuple[Path, ...]:

@@ -23,6 +23,7 @@ PAGES = [
     st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("views/recovery_funnel.py", title="Recovery funnel", icon=":material/filter_alt:", url_path="funnel"),
     st.Page("views/exceptions.py", title="Exceptions", icon=":material/report:", url_path="exceptions"),
+    st.Page("views/workflow.py", title="Workflow", icon=":material/assignment_ind:", url_path="workflow"),
     st.Page("views/reconciliation.py", title="Reconciliation", icon=":material/balance:", url_path="reconciliation"),
     st.Page("views/data_health.py", title="Data health", icon=":material/monitor_heart:", url_path="data-health"),
 ]

@@ -314,3 +314,27 @@ def rejected_rows(rejected: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(title_text="Rejected rows", tickformat=",d")
     fig.update_yaxes(automargin=True, autorange="reversed")
     return _layout(fig, height=max(280, 30 * len(tables) + 110), barmode="stack", legend_traceorder="normal")
+
+
+def owner_workflow(per_owner: pd.DataFrame) -> go.Figure:
+    """Open exceptions per owner, split into acknowledged and not yet acknowledged."""
+    fig = go.Figure()
+    fig.add_bar(
+        y=per_owner["owner"],
+        x=per_owner["acknowledged"],
+        name="Acknowledged",
+        orientation="h",
+        marker_color=ABANDONED,
+        hovertemplate="%{y}<br>Acknowledged: %{x:,}<extra></extra>",
+    )
+    fig.add_bar(
+        y=per_owner["owner"],
+        x=per_owner["past_due_unacknowledged"],
+        name="Not acknowledged",
+        orientation="h",
+        marker_color=RATE,
+        hovertemplate="%{y}<br>Not acknowledged: %{x:,}<extra></extra>",
+    )
+    fig.update_xaxes(title_text="Open exceptions", tickformat=",d")
+    fig.update_yaxes(title_text="Owner", autorange="reversed", automargin=True)
+    return _layout(fig, height=max(260, 42 * len(per_owner) + 90), barmode="stack")

@@ -4,7 +4,9 @@ The warehouse file is replaced on every publish, so nothing an owner does and no
 it. This file holds both, and is never replaced:
 - `deliveries`: one row per (route, idempotency key), the event to send and whether the route acknowledged it;
 - `delivery_attempts`: every attempt, with its status code, error and latency (append-only);
-- `exception_actions`: owners' actions from the dashboard (append-only; the next build reads them as a source).
+- `exception_actions`: owners' actions from the dashboard (append-only; the next build reads them as a source);
+  a resolve keeps the condition the owner saw (`condition_amount_at_risk`, `condition_details`), which decides
+  whether the resolution still stands (docs/definitions.md "Owners' resolutions").
 
 Every write is one SQLite transaction (rollback journal, `synchronous=FULL`), so a process killed mid-write leaves
 the file as it was before the transaction. Append-only tables refuse UPDATE and DELETE by trigger.
@@ -52,7 +54,9 @@ create table if not exists exception_actions (
     assignee text,
     snooze_until text,
     reason text,
-    comment text
+    comment text,
+    condition_amount_at_risk text,
+    condition_details text
 );
 create trigger if not exists delivery_attempts_append_only_u before update on delivery_attempts
     begin select raise(abort, 'delivery_attempts is append-only'); end;
@@ -63,6 +67,57 @@ create trigger if not exists exception_actions_append_only_u before update on ex
 create trigger if not exists exception_actions_append_only_d before delete on exception_actions
     begin select raise(abort, 'exception_actions is append-only'); end;
 """
+
+
+def path_beside(published_path: Path) -> Path:
+    """The state database of a published warehouse: `<name>.state.sqlite` beside it (Paths.state_path)."""
+    return published_path.with_name(published_path.stem + ".state.sqlite")
+
+
+def deliveries_of(path: Path, exception_id: str) -> list[dict]:
+    """The deliveries of one exception with their failed-attempt count, oldest first; none without a state file.
+    Read-only: never creates the file."""
+    if not path.exists():
+        return []
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    connection.row_factory = sqlite3.Row
+    try:
+        rows = connection.execute(
+            """
+            select deliveries.route, deliveries.event, deliveries.status, deliveries.created_at,
+                deliveries.delivered_at, deliveries.attempts,
+                (select count(*) from delivery_attempts as attempts
+                 where attempts.route = deliveries.route and attempts.idempotency_key = deliveries.idempotency_key
+                     and (attempts.error is not null or coalesce(attempts.status_code, 0) not between 200 and 299)
+                ) as failed_attempts
+            from deliveries where exception_id = ? order by created_at, route
+            """,
+            [exception_id],
+        ).fetchall()
+        return [dict(row) for row in rows]
+    finally:
+        connection.close()
+
+
+def failing_deliveries_by_exception(path: Path) -> dict[str, int]:
+    """Pending deliveries with at least one failed attempt, counted per exception; empty without a state file."""
+    if not path.exists():
+        return {}
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        rows = connection.execute(
+            """
+            select deliveries.exception_id, count(*) from deliveries
+            where deliveries.status = 'pending' and exists (
+                select 1 from delivery_attempts as attempts
+                where attempts.route = deliveries.route and attempts.idempotency_key = deliveries.idempotency_key
+                    and (attempts.error is not null or coalesce(attempts.status_code, 0) not between 200 and 299))
+            group by deliveries.exception_id
+            """
+        ).fetchall()
+        return {exception_id: count for exception_id, count in rows}
+    finally:
+        connection.close()
 
 
 def connect(path: Path) -> sqlite3.Connection:

@@ -143,7 +143,7 @@ def _exception_list_sql(where: str) -> str:
             exception_id, exception_type, severity, status, owner, route, route_description, source_system,
             entity_type, entity_id,
             detected_at, due_at, resolved_at, sla_hours, hours_past_due, round(hours_past_due / 24, 1) as days_past_due,
-            amount_at_risk, details, expected_outcome, clears_by_itself,
+            amount_at_risk, details, expected_outcome, clears_by_itself, resolution, resolved_by, assignee,
             case
                 when status = 'resolved' then 'resolved ' || strftime(resolved_at, '%Y-%m-%d %H:%M')
                 when clears_by_itself then 'clears by itself when: ' || lower(expected_outcome)
@@ -239,7 +239,7 @@ def exception_history(build: Build, exception_id: str) -> pd.DataFrame:
         """
         select
             dbt_valid_from as seen_from, dbt_valid_to as seen_until, status, resolved_at, hours_past_due,
-            amount_at_risk, details
+            amount_at_risk, details, resolution, resolved_by, resolution_reason, assignee
         from snap_workflow_exceptions
         where exception_id = ?
         order by dbt_valid_from

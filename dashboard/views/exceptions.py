@@ -5,6 +5,7 @@ from __future__ import annotations
 import charts
 import streamlit as st
 import ui
+import workflow_ui
 from queries.exceptions import (
     SEVERITIES,
     STATUSES,
@@ -227,11 +228,19 @@ else:
                 "hours_past_due": st.column_config.NumberColumn("Hours past SLA", format="%.1f"),
                 "amount_at_risk": ui.money_column("At risk", currency),
                 "details": "Details",
+                "resolution": "Resolution",
+                "resolved_by": "Resolved by",
+                "resolution_reason": "Reason",
+                "assignee": "Assignee",
             },
             column_order=[
                 "seen_from",
                 "seen_until",
                 "status",
+                "resolution",
+                "resolved_by",
+                "resolution_reason",
+                "assignee",
                 "resolved_at",
                 "hours_past_due",
                 "amount_at_risk",
@@ -239,3 +248,8 @@ else:
             ],
         )
         st.caption("One row per version a build saw; an empty *Seen until* is the current version.")
+    acting, timeline_col = st.columns([2, 3])
+    with acting:
+        workflow_ui.action_form({"exception_id": chosen, **detail.to_dict()})
+    with timeline_col:
+        workflow_ui.timeline(build, {"exception_id": chosen, **detail.to_dict()})

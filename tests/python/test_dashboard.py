@@ -27,6 +27,7 @@ PAGES = {
     "views/overview.py": "Overview",
     "views/recovery_funnel.py": "Recovery funnel",
     "views/exceptions.py": "Exceptions",
+    "views/workflow.py": "Workflow",
     "views/reconciliation.py": "Reconciliation",
     "views/data_health.py": "Data health",
 }

@@ -7,9 +7,11 @@ chromium is not installed, and not even then in CI (.ci/run installs chromium an
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -20,11 +22,14 @@ from pathlib import Path
 import pytest
 from conftest import REPO_ROOT, Warehouse
 
+from cart_recovery.workflow import state
+
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "dashboard"
 PAGES = {
     "overview": ("", "Overview"),
     "recovery_funnel": ("funnel", "Recovery funnel"),
     "exceptions": ("exceptions", "Exceptions"),
+    "workflow": ("workflow", "Workflow"),
     "reconciliation": ("reconciliation", "Reconciliation"),
     "data_health": ("data-health", "Data health"),
 }
@@ -63,11 +68,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def dashboard_url(warehouse: Warehouse) -> Iterator[str]:
-    """`streamlit run dashboard/app.py` over the published warehouse, as `make run` serves it."""
+@contextlib.contextmanager
+def serve(published_path: Path) -> Iterator[str]:
+    """`streamlit run dashboard/app.py` over a published warehouse, as `make run` serves it."""
     port = free_port()
-    env = dict(os.environ, CART_RECOVERY_WAREHOUSE=str(warehouse.published_path))
+    env = dict(os.environ, CART_RECOVERY_WAREHOUSE=str(published_path))
     server = subprocess.Popen(
         [
             sys.executable,
@@ -114,13 +119,24 @@ def dashboard_url(warehouse: Warehouse) -> Iterator[str]:
             server.wait()
 
 
-def test_every_page_loads_in_a_real_browser(dashboard_url: str, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def dashboard_url(warehouse: Warehouse) -> Iterator[str]:
+    with serve(warehouse.published_path) as url:
+        yield url
+
+
+def require_chromium() -> str:
     chromium = chromium_path()
     if chromium is None:
         message = "chromium is not installed (apt-get install chromium chromium-driver): browser test not run"
         if os.environ.get("CART_RECOVERY_REQUIRE_BROWSER") == "1":
             pytest.fail(message)
         pytest.skip(message)
+    return chromium
+
+
+def test_every_page_loads_in_a_real_browser(dashboard_url: str, tmp_path: Path) -> None:
+    chromium = require_chromium()
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -161,3 +177,84 @@ def test_every_page_loads_in_a_real_browser(dashboard_url: str, tmp_path: Path) 
             browser.close()
     assert not problems, problems
     assert set(PAGES) <= {p.stem for p in ARTIFACTS.glob("*.png")}
+
+
+def test_an_owner_acknowledges_an_exception_and_sees_it_in_the_timeline(warehouse: Warehouse, tmp_path: Path) -> None:
+    """On a copy of the session warehouse (its own state file beside it), so other tests see no action."""
+    chromium = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    copy = tmp_path / "published" / "cart_recovery.duckdb"
+    copy.parent.mkdir()
+    shutil.copy(warehouse.published_path, copy)
+    state_file = copy.with_name("cart_recovery.state.sqlite")
+    with serve(copy) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=chromium,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1440, "height": 2400},
+        )
+        try:
+            page = browser.new_page()
+            page.goto(f"{url}/exceptions")
+            page.get_by_role("heading", name="Exceptions", level=1).wait_for(timeout=30_000)
+            page.wait_for_function(PAGE_READY, timeout=30_000)
+            name = page.get_by_label("Your name (recorded with your actions)")
+            name.fill("Browser Tester")
+            name.press("Enter")
+            page.wait_for_timeout(500)
+            page.wait_for_function(PAGE_READY, timeout=30_000)
+            page.get_by_role("button", name="Record action").click()
+            page.get_by_text("Recorded: acknowledge on").wait_for(timeout=30_000)
+            timeline = page.locator('[data-testid="stTable"]')
+            row = timeline.locator("tr", has_text="acknowledged")
+            row.wait_for(timeout=30_000)
+            assert "Browser Tester" in row.inner_text()
+            assert page.locator(ERROR_SELECTORS).count() == 0
+        finally:
+            browser.close()
+    con = sqlite3.connect(state_file)
+    try:
+        assert con.execute("select action, actor from exception_actions").fetchall() == [
+            ("acknowledge", "Browser Tester")
+        ]
+    finally:
+        con.close()
+    assert not state.path_beside(warehouse.published_path).exists()
+
+
+def test_the_proxy_header_names_the_actor(warehouse: Warehouse, tmp_path: Path) -> None:
+    """Behind an SSO proxy (docs/workflow.md "Owners' actions") the header names who acts; no name is asked."""
+    chromium = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    copy = tmp_path / "published" / "cart_recovery.duckdb"
+    copy.parent.mkdir()
+    shutil.copy(warehouse.published_path, copy)
+    with serve(copy) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=chromium,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1440, "height": 2400},
+            extra_http_headers={"X-Forwarded-User": "sso.user@example.com"},
+        )
+        try:
+            page = browser.new_page()
+            page.goto(f"{url}/exceptions")
+            page.get_by_role("heading", name="Exceptions", level=1).wait_for(timeout=30_000)
+            page.wait_for_function(PAGE_READY, timeout=30_000)
+            assert page.get_by_text("Acting as sso.user@example.com (signed in)").count() == 1
+            assert page.get_by_label("Your name (recorded with your actions)").count() == 0
+            page.get_by_role("button", name="Record action").click()
+            page.get_by_text("Recorded: acknowledge on").wait_for(timeout=30_000)
+        finally:
+            browser.close()
+    con = sqlite3.connect(copy.with_name("cart_recovery.state.sqlite"))
+    try:
+        assert con.execute("select actor from exception_actions").fetchall() == [("sso.user@example.com",)]
+    finally:
+        con.close()

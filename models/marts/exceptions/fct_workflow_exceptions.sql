@@ -1,7 +1,7 @@
 {#
     One row per workflow exception instance: when an instance exists and resolves in docs/definitions.md
-    "Exceptions"; columns in _exceptions__models.yml; owner, route, severity, SLA and escalation delay from
-    seeds/exception_rules.csv.
+    "Exceptions" and "Owners' resolutions"; columns in _exceptions__models.yml; owner, route, severity, SLA and
+    escalation delay from seeds/exception_rules.csv.
 #}
 {%- set exception_types = [
     'order_unpaid', 'charge_without_order', 'amount_mismatch', 'duplicate_capture', 'refund_exceeds_capture',
@@ -33,6 +33,12 @@ rules as (
 as_of as (
 
     select as_of from {{ ref('int_warehouse__as_of') }}
+
+),
+
+owner_actions as (
+
+    select * from {{ ref('int_exceptions__owner_actions') }}
 
 ),
 
@@ -97,7 +103,7 @@ escalation as (
 
 ),
 
-instances as (
+judged as (
 
     select
         {{ dbt.hash(dbt.concat(['exception_type', "':'", 'entity_id'])) }} as exception_id,
@@ -116,7 +122,6 @@ instances as (
         cast(escalate_after_hours as {{ dbt.type_int() }}) as escalate_after_hours,
         escalates_at,
         case when cleared_at <= as_of then 'resolved' else 'open' end as status,
-        (cleared_at is null or cleared_at > as_of) and escalates_at <= as_of as is_escalated,
         case when cleared_at <= as_of then cleared_at end as resolved_at,
         cast(
             {{ dbt.datediff('due_at', 'case when cleared_at <= as_of then cleared_at else as_of end', 'minute') }}
@@ -131,6 +136,74 @@ instances as (
     where
         due_at <= as_of
         and (cleared_at is null or cleared_at > due_at)
+
+),
+
+acted_on as (
+
+    select
+        judged.*,
+        owner_actions.acknowledged_at,
+        owner_actions.assignee,
+        owner_actions.snoozed_until,
+        owner_actions.manually_resolved_at,
+        owner_actions.resolved_by,
+        owner_actions.resolution_reason,
+        {# an owner's resolution stands while the condition is the one they resolved #}
+        coalesce(
+            judged.status = 'open'
+            and not judged.clears_by_itself
+            and owner_actions.manually_resolved_at is not null
+            and judged.amount_at_risk = owner_actions.resolved_amount_at_risk
+            and coalesce(judged.details, '') = coalesce(owner_actions.resolved_details, ''),
+            false
+        ) as is_resolved_by_hand
+    from judged
+    left outer join owner_actions on judged.exception_id = owner_actions.exception_id
+
+),
+
+instances as (
+
+    select
+        exception_id,
+        exception_type,
+        source_system,
+        entity_type,
+        entity_id,
+        trigger,
+        detected_at,
+        owner,
+        route,
+        route_description,
+        severity,
+        sla_hours,
+        due_at,
+        escalate_after_hours,
+        escalates_at,
+        case when is_resolved_by_hand then 'resolved' else status end as status,
+        status = 'open' and not is_resolved_by_hand and escalates_at <= as_of as is_escalated,
+        case when is_resolved_by_hand then manually_resolved_at else resolved_at end as resolved_at,
+        case
+            when is_resolved_by_hand
+                then cast(
+                    {{ dbt.datediff('due_at', 'manually_resolved_at', 'minute') }}
+                    / 60.0 as decimal(18, 2)
+                )
+            else hours_past_due
+        end as hours_past_due,
+        amount_at_risk,
+        expected_outcome,
+        clears_by_itself,
+        details,
+        assignee,
+        acknowledged_at,
+        snoozed_until,
+        case when is_resolved_by_hand then 'manual' when status = 'resolved' then 'auto' end as resolution,
+        case when is_resolved_by_hand then resolved_by end as resolved_by,
+        case when is_resolved_by_hand then resolution_reason end as resolution_reason,
+        as_of
+    from acted_on
 
 )
 
