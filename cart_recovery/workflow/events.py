@@ -6,7 +6,8 @@ after resolved. Per (exception, version):
 - `opened` while it is open;
 - `escalated` while it is open past `escalates_at` (due_at + the rule's escalate_after_hours);
 - `resolved` once it is resolved after an earlier build saw it open; also when it left the mart after an earlier
-  build saw it open (its condition no longer holds at all), with `resolved_at` = when that build published.
+  build saw it open (its condition no longer holds at all), with `resolved_at` = when that build published. Its
+  `resolution` says how: auto, or manual (an owner's, with resolved_by and resolution_reason).
 An exception that opened and resolved between two builds was never seen open: no event.
 """
 
@@ -24,7 +25,8 @@ import duckdb
 DEFAULT_DASHBOARD_URL = "http://localhost:8501"
 COLUMNS = (
     "exception_id, exception_type, owner, route, route_description, entity_type, entity_id, severity, "
-    "amount_at_risk, due_at, escalates_at, status, is_escalated, resolved_at"
+    "amount_at_risk, due_at, escalates_at, status, is_escalated, resolved_at, resolution, resolved_by, "
+    "resolution_reason"
 )
 
 
@@ -123,8 +125,9 @@ def exception_events(connection: duckdb.DuckDBPyConnection, dashboard_url: str) 
 
 
 def _event(
-    row: dict[str, Any], event: str, version: int, currency: str | None, dashboard_url: str, how: str = "auto"
+    row: dict[str, Any], event: str, version: int, currency: str | None, dashboard_url: str, how: str | None = None
 ) -> Event:
+    """`how` overrides the mart's `resolution` (auto / manual, with resolved_by and resolution_reason beside it)."""
     link = f"{dashboard_url.rstrip('/')}/exceptions?{urlencode({'exception_id': row['exception_id']})}"
     payload = {key: _iso(value) for key, value in row.items()}
     payload.update(
@@ -135,5 +138,5 @@ def _event(
         idempotency_key=f"{row['exception_id']}:{event}:{version}",
     )
     if event == "resolved":
-        payload["resolution"] = how
+        payload["resolution"] = how or row.get("resolution") or "auto"
     return Event(row["exception_id"], event, version, row["route"], payload)

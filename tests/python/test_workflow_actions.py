@@ -23,6 +23,7 @@ from test_crash import alive, children_of
 
 from cart_recovery.workflow import actions, state
 from cart_recovery.workflow.actions import Action, ActionRefused
+from cart_recovery.workflow.events import exception_events
 
 APP = str(REPO_ROOT / "dashboard" / "app.py")
 NOW = dt.datetime(2026, 7, 10, 12, 0, tzinfo=dt.UTC)
@@ -246,6 +247,13 @@ def test_acknowledge_and_resolve_on_the_page_reach_the_mart_and_the_snapshot_aft
     assert history == [("open", None, None, None, False), ("resolved", "manual", "Ana Ops", reason, True)]
     versions_after = rows(small.published_path, "select count(*) from snap_workflow_exceptions")[0][0]
     assert versions_after == versions_before + 1  # only the acted-on exception got a new version
+    # the resolved event notify would send says how, who and why
+    with duckdb.connect(str(small.published_path), read_only=True) as con:
+        resolved = [e for e in exception_events(con, "http://dash") if e.exception_id == chosen]
+    assert [(e.event, e.payload["resolution"], e.payload["resolved_by"]) for e in resolved] == [
+        ("resolved", "manual", "Ana Ops")
+    ]
+    assert resolved[0].payload["resolution_reason"] == reason
 
     # the condition is unchanged: the resolution stands in the next build, and the page refuses a second one
     result = small.build()
