@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # dbt reads profiles.yml from the repository root.
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: help setup build demo run docs docs-build test lint pytest test-reliability test-connectors test-workflow test-spark bench clean
+.PHONY: help setup build demo run docs docs-build metrics test lint pytest test-reliability test-connectors test-workflow test-spark bench clean
 
 help:
 	@echo "make run    build and publish the warehouse, then serve the dashboard on http://localhost:8501"
@@ -19,6 +19,7 @@ help:
 	@echo "make build  build from \$$CART_RECOVERY_RAW_DIR and publish if every test passes (nothing landed: an error)"
 	@echo "make demo   generate the demo data set (ending now) in \$$CART_RECOVERY_RAW_DIR, build and publish it"
 	@echo "make docs   the dbt docs site of the published warehouse (warehouse/docs/), served on http://127.0.0.1:8080"
+	@echo "make metrics  MetricFlow over a copy of the published warehouse: recovery rate by channel by week"
 	@echo "make lint   dbt parse, dbt-bouncer, sqlfluff, ruff"
 	@echo "make test-spark  build the demo data on Spark and on DuckDB; every public mart must be identical (Java 17)"
 	@echo "make bench  benchmarks at SCALE cart events (default 10000000) -> bench/results/<utc-timestamp>.json"
@@ -51,6 +52,10 @@ docs: $(STAMP)
 
 docs-build: $(STAMP)
 	$(BIN)/python -m cart_recovery docs --no-serve
+
+# MetricFlow over a copy of the published warehouse (docs/metrics.md): recovery rate by channel by cohort week.
+metrics: $(STAMP)
+	$(BIN)/python -m cart_recovery metrics
 
 lint: $(STAMP)
 	$(BIN)/dbt parse --quiet --target lint

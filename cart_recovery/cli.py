@@ -116,6 +116,24 @@ def cmd_notify(args: argparse.Namespace) -> int:
     return notify_published(Paths.from_env())
 
 
+def cmd_metrics(args: argparse.Namespace) -> int:
+    import shlex
+
+    from cart_recovery.errors import BuildError
+    from cart_recovery.paths import Paths
+    from cart_recovery.semantic_query import DEFAULT_QUERY, query_metrics
+
+    queries = [shlex.split(query) for query in args.query] if args.query else [list(DEFAULT_QUERY)]
+    if args.csv:
+        queries[0] = [*queries[0], "--csv", args.csv]
+    try:
+        query_metrics(Paths.from_env(), queries, dbt_vars=args.vars)
+    except BuildError as error:
+        print(error, file=sys.stderr)
+        return error.exit_code
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cart_recovery", description="Cart Recovery Warehouse")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -190,6 +208,23 @@ def make_parser() -> argparse.ArgumentParser:
         "routes of seeds/exception_routes.csv (docs/workflow.md)",
     )
     notify.set_defaults(func=cmd_notify)
+
+    metrics = commands.add_parser(
+        "metrics",
+        help="MetricFlow over a copy of the published warehouse: recovery rate by channel by week (docs/metrics.md)",
+    )
+    metrics.add_argument(
+        "--query",
+        action="append",
+        default=None,
+        help="arguments of one `mf query`, quoted, as --query='--metrics X --group-by Y' (repeatable) "
+        "[recovery rate by channel by cohort week]",
+    )
+    metrics.add_argument("--csv", default=None, help="also write the first query's table to this CSV file")
+    metrics.add_argument(
+        "--vars", default=None, help="dbt --vars (YAML/JSON) [those the published warehouse was built with]"
+    )
+    metrics.set_defaults(func=cmd_metrics)
     return parser
 
 

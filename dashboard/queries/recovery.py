@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 from db import CACHE_TTL_SECONDS, SPINNER, Build, Filters, one_row, query, where_clause
 
-from cart_recovery.metrics import MATURE_RECOVERY_RATE_SQL  # the notebook's too
+from cart_recovery.metrics import MATURE_RECOVERY_RATE_SQL  # rendered from metric recovery_rate; the notebook's too
 
 #: The trend's grains and the cohort expression of each (an allow-list: only these reach SQL).
 TREND_GRAINS: dict[str, str] = {

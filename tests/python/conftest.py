@@ -145,3 +145,52 @@ def second_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wareh
 def seeded_warehouse(request: pytest.FixtureRequest) -> Warehouse:
     """Each of the two warehouses in turn: use it for checks that must hold on both seeds."""
     return request.getfixturevalue("warehouse" if request.param == TEST_SEED else "second_warehouse")
+
+
+@dataclass(frozen=True)
+class MetricflowRun:
+    """One `python -m cart_recovery metrics` over the session warehouse (MetricFlow is slow: run once)."""
+
+    stdout: str
+    weekly_csv: Path  # the default query (recovery rate by channel by week) written as CSV
+    headline_csv: Path  # recovery_rate over the cohorts first_cohort..last_cohort
+    first_cohort: str
+    last_cohort: str
+
+
+@pytest.fixture(scope="session")
+def metricflow(tmp_path_factory: pytest.TempPathFactory, warehouse: Warehouse) -> MetricflowRun:
+    """`make metrics`'s command with three queries: the default (printed), the default again into a CSV, and the
+    headline recovery rate over every cohort (the dashboard's and the notebook's filters) into a CSV."""
+    import shlex
+
+    from cart_recovery.semantic_query import DEFAULT_QUERY
+
+    out = tmp_path_factory.mktemp("metricflow")
+    con = warehouse.connect()
+    try:
+        bounds = "select min(cohort_date), max(cohort_date) from fct_recovery_funnel_daily"
+        first, last = con.execute(bounds).fetchall()[0]
+    finally:
+        con.close()
+    default = shlex.join(DEFAULT_QUERY)
+    headline = f"--metrics recovery_rate --start-time {first} --end-time {last} --csv {out / 'headline.csv'}"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cart_recovery",
+            "metrics",
+            f"--query={default}",
+            f"--query={default} --csv {out / 'weekly.csv'}",
+            f"--query={headline}",
+        ],
+        cwd=REPO_ROOT,
+        env=warehouse.env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, f"metrics failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return MetricflowRun(result.stdout, out / "weekly.csv", out / "headline.csv", str(first), str(last))

@@ -11,7 +11,7 @@ import duckdb
 import nbformat
 import pytest
 import streamlit as st
-from conftest import REPO_ROOT, Warehouse
+from conftest import REPO_ROOT, MetricflowRun, Warehouse
 from nbclient import NotebookClient
 from streamlit.testing.v1 import AppTest
 
@@ -109,10 +109,11 @@ def test_notebook_runs_over_the_published_warehouse(notebook_text: str) -> None:
 
 
 def test_dashboard_notebook_and_sql_agree_on_the_recovery_rate(
-    monkeypatch: pytest.MonkeyPatch, notebook_text: str, warehouse: Warehouse
+    monkeypatch: pytest.MonkeyPatch, notebook_text: str, warehouse: Warehouse, metricflow: MetricflowRun
 ) -> None:
-    """One recovery rate: the notebook's headline, the dashboard's Recovery rate tile (over every cohort) and a SQL
-    over fct_recovery_funnel_daily (Σ recovered ÷ Σ abandoned of mature cohorts) are the same number."""
+    """One recovery rate: the notebook's headline, the dashboard's Recovery rate tile (over every cohort), MetricFlow's
+    recovery_rate (`mf query` over the same cohorts) and a SQL over fct_recovery_funnel_daily (Σ recovered ÷
+    Σ abandoned of mature cohorts) are the same number."""
     match = HEADLINE.search(notebook_text)
     assert match, notebook_text
     con = duckdb.connect(str(warehouse.published_path), read_only=True)
@@ -127,6 +128,9 @@ def test_dashboard_notebook_and_sql_agree_on_the_recovery_rate(
     assert int(match["recovered"].replace(",", "")) == recovered
     assert int(match["abandoned"].replace(",", "")) == abandoned
     assert float(match["exact"]) == recovered / abandoned
+    assert (metricflow.first_cohort, metricflow.last_cohort) == (str(first), str(last))
+    assert metricflow.headline_csv.read_text().splitlines() == ["recovery_rate", match["exact"]]
+    assert float(match["exact"]) == float(metricflow.headline_csv.read_text().splitlines()[1])
 
     monkeypatch.setenv("CART_RECOVERY_WAREHOUSE", str(warehouse.published_path))
     sys.path.insert(0, str(REPO_ROOT / "dashboard"))
