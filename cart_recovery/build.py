@@ -132,6 +132,7 @@ def _build(paths: Paths, dbt_vars: str | None, full_refresh: bool, log: Any) -> 
         and as_of is None
         and not publish.was_pinned(paths.published_path)
         and publish.published_formats(paths.published_path) in (None, formats)
+        and publish.published_layout(paths.published_path) == publish.SCHEMA_LAYOUT
     )
     if continue_from_published and publish.start_from_published(paths.published_path, paths.build_path):
         log(f"Continuing from the published warehouse {paths.published_path} (incremental)")
@@ -164,6 +165,10 @@ def _build(paths: Paths, dbt_vars: str | None, full_refresh: bool, log: Any) -> 
 
     built_at = dt.datetime.now(dt.UTC)
     sources_json = check_freshness(paths, contracts, variables, attached, log=log)
+    # the public schema lists only the interface: drop what an older layout (or anyone) left there
+    dropped = publish.drop_non_public(paths.build_path, paths.target_path / "manifest.json")
+    if dropped:
+        log(f"Dropped from the public schema (not part of the interface): {', '.join(dropped)}")
     # the public tables' dbt descriptions, as DuckDB comments that analysts read in the published file
     comments.write_comments(paths.build_path, paths.target_path / "manifest.json")
     publish.record_build_info(paths, run_results, built_at, sources_json, as_of, formats)

@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from cart_recovery import comments
 from cart_recovery.dbt_run import freshness_rows, node_counts, node_result_rows
 from cart_recovery.errors import BuildError
 from cart_recovery.paths import Paths
@@ -26,6 +27,11 @@ NODE_RESULTS_TABLE = "warehouse_node_results"  # every model/test/seed/snapshot 
 FRESHNESS_TABLE = "warehouse_source_freshness"  # `dbt source freshness` at build time
 LANDED_ROWS_TABLE = "warehouse_landed_rows"  # rows per landed table, counted from the files before dbt runs
 HISTORY_TABLE_PREFIX = "snap_"  # dbt snapshots: carried over from the published file into each build
+# The build's own tables, documented in docs/marts.md "What the published file holds": public beside the marts.
+METADATA_TABLES = (BUILD_INFO_TABLE, NODE_RESULTS_TABLE, FRESHNESS_TABLE, LANDED_ROWS_TABLE)
+# Where the relations live. 1: everything in `main`; 2: only the interface in `main`, staging, intermediate, seeds
+# and the connector's history in schemas of their own. A build does not continue from a file of another layout.
+SCHEMA_LAYOUT = 2
 
 
 def remove_database_file(path: Path) -> None:
@@ -97,6 +103,40 @@ def published_formats(published_path: Path) -> dict[str, str] | None:
     return json.loads(value) if value else None
 
 
+def published_layout(published_path: Path) -> int | None:
+    """The schema layout (SCHEMA_LAYOUT) of the published warehouse; None when unknown (an older build)."""
+    return _published_build_value(published_path, "schema_layout")
+
+
+def drop_non_public(database_path: Path, manifest_path: Path) -> list[str]:
+    """Drop from the public schema every table and view that is neither a public table (comments.public_tables)
+    nor one of METADATA_TABLES, e.g. a leftover of an older layout or a table someone added; returns their names.
+    So `show tables` in the published file lists only the interface."""
+    tables = comments.public_tables(comments.load_manifest(manifest_path))
+    schemas = sorted({table.schema for table in tables})
+    if len(schemas) != 1:
+        raise BuildError(f"{manifest_path}: the public tables are in schemas {', '.join(schemas)}, not in one.")
+    schema = schemas[0]
+    keep = {table.name for table in tables} | set(METADATA_TABLES)
+    con = duckdb.connect(str(database_path))
+    try:
+        found = con.execute(
+            "select 'view', view_name from duckdb_views() "
+            "where database_name = current_database() and schema_name = ? and not internal "
+            "union all select 'table', table_name from duckdb_tables() "
+            "where database_name = current_database() and schema_name = ? "
+            "order by 1 desc, 2",
+            [schema, schema],
+        ).fetchall()
+        dropped = [(kind, name) for kind, name in found if name not in keep]
+        for kind, name in dropped:
+            con.execute(f'drop {kind} "{schema}"."{name}"')
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    return [f"{schema}.{name}" for _, name in dropped]
+
+
 def record_landed_rows(build_path: Path, row_counts: dict[str, int]) -> None:
     """Store the build step's own count of landed rows per table ("<system>.<table>") in the build file, where
     the `landed_rows_conserved` test reads them. A table, not a dbt var: vars that change with every landing
@@ -139,10 +179,10 @@ def record_build_info(
         con.execute(
             f"create or replace table {BUILD_INFO_TABLE} (invocation_id varchar, built_at timestamp, "
             "dbt_version varchar, nodes_passed integer, raw_dir varchar, pinned_as_of timestamp, "
-            "source_formats varchar)"
+            "source_formats varchar, schema_layout integer)"
         )
         con.execute(
-            f"insert into {BUILD_INFO_TABLE} values (?, ?, ?, ?, ?, ?, ?)",
+            f"insert into {BUILD_INFO_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 metadata.get("invocation_id"),
                 built_at.replace(tzinfo=None),
@@ -151,6 +191,7 @@ def record_build_info(
                 str(paths.raw_dir),
                 pinned_as_of,
                 json.dumps(formats or {}, sort_keys=True),
+                SCHEMA_LAYOUT,
             ],
         )
         con.execute("checkpoint")

@@ -288,7 +288,7 @@ def test_a_future_load_time_does_not_block_the_next_incremental_build(
     )
     result = run_build(env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert query(env, "select count(*) from stg_shop__cart_events where event_id = 'ev_next_batch'") == [(1,)]
+    assert query(env, "select count(*) from staging.stg_shop__cart_events where event_id = 'ev_next_batch'") == [(1,)]
 
 
 def test_money_that_cannot_be_used_is_rejected(row_defects: tuple[dict[str, str], Path]) -> None:
@@ -301,10 +301,14 @@ def test_money_that_cannot_be_used_is_rejected(row_defects: tuple[dict[str, str]
 
 def test_awkward_strings_and_dst_edges_are_read(row_defects: tuple[dict[str, str], Path]) -> None:
     env, _ = row_defects
-    staged = dict(query(env, "select event_id, occurred_at from stg_shop__cart_events where event_id like 'ev_dst_%'"))
+    staged = dict(
+        query(env, "select event_id, occurred_at from staging.stg_shop__cart_events where event_id like 'ev_dst_%'")
+    )
     assert staged == {"ev_dst_edt": dt.datetime(2026, 11, 1, 5, 30), "ev_dst_est": dt.datetime(2026, 11, 1, 6, 30)}
     skus = dict(
-        query(env, "select event_id, sku from stg_shop__cart_events where event_id in ('ev_strings', 'ev_long')")
+        query(
+            env, "select event_id, sku from staging.stg_shop__cart_events where event_id in ('ev_strings', 'ev_long')"
+        )
     )
     assert skus == {"ev_strings": 'say "hi" \U0001f6d2 it\'s\x00here', "ev_long": "x" * 200_000}
 
@@ -314,7 +318,7 @@ def test_conflicting_duplicates_resolve_the_same_way_every_time_and_are_reported
 ) -> None:
     env, _ = row_defects
     # same key, same load time: the later file (then the later row) wins, in every build
-    assert query(env, "select quantity from stg_shop__cart_events where event_id = 'ev_conflict'") == [(3,)]
+    assert query(env, "select quantity from staging.stg_shop__cart_events where event_id = 'ev_conflict'") == [(3,)]
     finding = query(
         env,
         "select status, failures from warehouse_node_results "
@@ -331,9 +335,9 @@ def test_every_layout_loaders_write_is_read_and_conserved(
     staged_and_rejected = dict(
         query(
             env,
-            "select 'shop.transactions', (select count(*) from stg_shop__transactions) + "
+            "select 'shop.transactions', (select count(*) from staging.stg_shop__transactions) + "
             "(select count(*) from rejected_records where source_table = 'shop.transactions') union all "
-            "select 'shop.fulfillments', (select count(*) from stg_shop__fulfillments) + "
+            "select 'shop.fulfillments', (select count(*) from staging.stg_shop__fulfillments) + "
             "(select count(*) from rejected_records where source_table = 'shop.fulfillments')",
         )
     )

@@ -215,21 +215,23 @@ def test_hand_written_connector_tables_build_and_every_row_is_staged_or_rejected
             ).fetchall()
         )
         staged = {
-            "fivetran_shopify.order": "select cast(order_id as varchar) from stg_shop__orders",
-            "fivetran_shopify.transaction": "select cast(transaction_id as varchar) from stg_shop__transactions",
-            "fivetran_stripe.charge": "select charge_id from stg_stripe__charges",
-            "fivetran_klaviyo.event": "select event_id from stg_messaging__events",
+            "fivetran_shopify.order": "select cast(order_id as varchar) from staging.stg_shop__orders",
+            "fivetran_shopify.transaction": (
+                "select cast(transaction_id as varchar) from staging.stg_shop__transactions"
+            ),
+            "fivetran_stripe.charge": "select charge_id from staging.stg_stripe__charges",
+            "fivetran_klaviyo.event": "select event_id from staging.stg_messaging__events",
         }
         for table, expected in EXPECTED.items():
             keys = {row[0] for row in con.execute(staged[table]).fetchall()}
             outcome = {key: None if key in keys else rejected.get(f"{table}:{key}", "lost") for key in expected}
             assert outcome == expected, table
-        orders = dict(con.execute("select order_id, source_name from stg_shop__orders").fetchall())
+        orders = dict(con.execute("select order_id, source_name from staging.stg_shop__orders").fetchall())
         assert orders == {2674098602081: "other", 2669509541985: "web", 1000001: "pos"}
         # float noise rounded to cents, naive text read as UTC, upper-case status lower-cased
-        money = con.execute("select total_price, created_at from stg_shop__orders where order_id = 1000001")
+        money = con.execute("select total_price, created_at from staging.stg_shop__orders where order_id = 1000001")
         assert money.fetchall() == [(Decimal("100.01"), dt.datetime(2026, 11, 14, 8, 0))]
-        status = con.execute("select financial_status from stg_shop__orders where order_id = 2674098602081")
+        status = con.execute("select financial_status from staging.stg_shop__orders where order_id = 2674098602081")
         assert status.fetchall() == [("paid",)]
         formats = con.execute("select source_formats from warehouse_build").fetchall()
     assert json.loads(formats[0][0]) == {"shop": "fivetran", "stripe": "fivetran", "messaging": "fivetran"}

@@ -198,7 +198,7 @@ def test_late_payment_resolves_the_exception_and_the_snapshot_keeps_both_states(
     assert first.returncode == 0, first.stderr[-3000:]
     con = wh.connect()
     try:
-        assert con.execute("select as_of from int_warehouse__as_of").fetchone()[0].isoformat(" ") == as_of
+        assert con.execute("select as_of from intermediate.int_warehouse__as_of").fetchone()[0].isoformat(" ") == as_of
         state = con.execute(
             "select status, resolved_at from fct_workflow_exceptions "
             "where exception_type = 'order_unpaid' and entity_id = ?",

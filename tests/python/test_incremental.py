@@ -24,14 +24,14 @@ from cart_recovery.landing import land, loaded_at_quantile, split_by_loaded_at
 
 pytestmark = pytest.mark.reliability  # make test-reliability
 
-#: the incremental models' tables, compared as well as the public marts
+#: the incremental models' tables (schema.table), compared as well as the public marts
 INCREMENTAL_TABLES = (
-    "stg_shop__cart_events",
-    "stg_messaging__events",
-    "stg_stripe__charges",
-    "int_carts__activity",
-    "int_carts__abandonment",
-    "int_carts__outcomes",
+    "staging.stg_shop__cart_events",
+    "staging.stg_messaging__events",
+    "staging.stg_stripe__charges",
+    "intermediate.int_carts__activity",
+    "intermediate.int_carts__abandonment",
+    "intermediate.int_carts__outcomes",
 )
 PUBLIC_MARTS = (
     "fct_cart_recovery",
@@ -96,21 +96,21 @@ def land_file(path: Path, target: Path) -> None:
 
 
 def _compare(incremental: Warehouse, full: Warehouse, table: str) -> tuple[int, int, int, int]:
+    """Rows in each file and rows only in each; `table` is a public mart or schema.table."""
+    table = table if "." in table else f"main.{table}"
     con = duckdb.connect()
     try:
         con.execute("set TimeZone = 'UTC'")
         con.execute(f"attach '{incremental.published_path}' as incremental (read_only)")
         con.execute(f"attach '{full.published_path}' as full_refresh (read_only)")
-        columns = [row[0] for row in con.execute(f"describe full_refresh.main.{table}").fetchall()]
+        columns = [row[0] for row in con.execute(f"describe full_refresh.{table}").fetchall()]
         select = ", ".join(f'"{name}"' for name in columns)
         rows_incremental, rows_full = (
-            con.execute(f"select count(*) from {db}.main.{table}").fetchone()[0]
-            for db in ("incremental", "full_refresh")
+            con.execute(f"select count(*) from {db}.{table}").fetchone()[0] for db in ("incremental", "full_refresh")
         )
         only_incremental, only_full = (
             con.execute(
-                f"select count(*) from (select {select} from {a}.main.{table} except all "
-                f"select {select} from {b}.main.{table})"
+                f"select count(*) from (select {select} from {a}.{table} except all select {select} from {b}.{table})"
             ).fetchone()[0]
             for a, b in (("incremental", "full_refresh"), ("full_refresh", "incremental"))
         )
@@ -131,11 +131,11 @@ def test_the_builds_were_incremental(incremental_and_full) -> None:
     """Three builds logged, and the last one recomputed only part of the carts."""
     incremental, full = incremental_and_full
     with incremental.attached() as con:
-        builds = con.execute("select count(*) from wh.int_warehouse__builds").fetchone()[0]
-        in_scope = con.execute("select count(*) from wh.int_carts__to_recompute").fetchone()[0]
-        carts = con.execute("select count(distinct cart_token) from wh.stg_shop__cart_events").fetchone()[0]
+        builds = con.execute("select count(*) from wh.intermediate.int_warehouse__builds").fetchone()[0]
+        in_scope = con.execute("select count(*) from wh.intermediate.int_carts__to_recompute").fetchone()[0]
+        carts = con.execute("select count(distinct cart_token) from wh.staging.stg_shop__cart_events").fetchone()[0]
     with full.attached() as con:
-        full_builds = con.execute("select count(*) from wh.int_warehouse__builds").fetchone()[0]
+        full_builds = con.execute("select count(*) from wh.intermediate.int_warehouse__builds").fetchone()[0]
     assert (builds, full_builds) == (3, 1)
     assert 0 < in_scope < carts / 2, (in_scope, carts)
 
@@ -144,6 +144,8 @@ def test_the_late_file_was_merged(incremental_and_full, raw_dir: Path) -> None:
     """Every usable messaging event of the landing, the late-arriving ones included, is in staging once."""
     incremental, _ = incremental_and_full
     with incremental.attached() as con:
-        staged = con.execute("select count(*), count(distinct event_id) from wh.stg_messaging__events").fetchone()
+        staged = con.execute(
+            "select count(*), count(distinct event_id) from wh.staging.stg_messaging__events"
+        ).fetchone()
     expected = json.loads((raw_dir / "manifest.json").read_text())["tables"]["messaging.events"]["distinct_keys"]
     assert staged == (expected, expected)

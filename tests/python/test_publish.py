@@ -51,7 +51,7 @@ def test_published_warehouse_has_tables_and_marker(warehouse: Warehouse) -> None
     assert marker["dbt_invocation_id"] == invocation_id(warehouse.published_path)
     # Exposures are `no-op` nodes of a dbt build.
     assert set(marker["node_counts"]) <= {"pass", "success", "warn", "no-op"}
-    assert marker["tables"]["currencies"] == 4
+    assert marker["tables"]["reference.currencies"] == 4
     assert marker["tables"][BUILD_INFO_TABLE] == 1
     assert not warehouse.build_path.exists(), "the build file is moved, not copied"
 
@@ -137,7 +137,7 @@ def test_concurrent_builds_one_fails_with_lock_message(warehouse: Warehouse) -> 
     con = warehouse.connect()
     try:
         assert con.execute(f"select count(*) from {BUILD_INFO_TABLE}").fetchall() == [(1,)]
-        assert con.execute("select count(*) from currencies").fetchall() == [(4,)]
+        assert con.execute("select count(*) from reference.currencies").fetchall() == [(4,)]
     finally:
         con.close()
 

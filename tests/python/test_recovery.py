@@ -27,7 +27,7 @@ def con(seeded_warehouse: Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def _as_of(con: duckdb.DuckDBPyConnection) -> datetime:
-    (as_of,) = con.execute("select as_of from wh.int_warehouse__as_of").fetchall()[0]
+    (as_of,) = con.execute("select as_of from wh.intermediate.int_warehouse__as_of").fetchall()[0]
     return as_of
 
 
@@ -39,7 +39,7 @@ def test_every_cart_outcome_matches_the_manifest(con: duckdb.DuckDBPyConnection)
                t.recovered_order_id, o.recovered_order_id, t.abandoned_at, o.abandoned_at,
                t.cart_value_usd, o.cart_value_reporting_unrounded
         from truth as t
-        full outer join wh.int_carts__outcomes as o on t.cart_token = o.cart_token
+        full outer join wh.intermediate.int_carts__outcomes as o on t.cart_token = o.cart_token
         where t.cart_token is null or o.cart_token is null
            or t.outcome <> o.cart_outcome
            or t.channel is distinct from o.attributed_channel
@@ -73,7 +73,9 @@ def test_fct_cart_recovery_holds_every_checkout_cart_with_its_outcome(con: duckd
 
 def test_outcome_counts_equal_the_manifest_summary(con: duckdb.DuckDBPyConnection, seeded_warehouse) -> None:
     summary = json.loads((seeded_warehouse.raw_dir / "manifest.json").read_text())["cart_outcomes"]
-    counted = dict(con.execute("select cart_outcome, count(*) from wh.int_carts__outcomes group by 1").fetchall())
+    counted = dict(
+        con.execute("select cart_outcome, count(*) from wh.intermediate.int_carts__outcomes group by 1").fetchall()
+    )
     assert counted == summary["by_outcome"]
     by_channel = dict(
         con.execute(

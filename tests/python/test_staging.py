@@ -60,7 +60,7 @@ def one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple:
 
 @pytest.mark.parametrize(("model", "key"), STAGING_KEYS.items())
 def test_one_row_per_key(con: duckdb.DuckDBPyConnection, model: str, key: str) -> None:
-    rows, keys = one(con, f"select count(*), count(distinct {key}) from wh.{model}")
+    rows, keys = one(con, f"select count(*), count(distinct {key}) from wh.staging.{model}")
     assert rows == keys
 
 
@@ -68,10 +68,10 @@ def test_redelivered_rows_are_counted_once(con: duckdb.DuckDBPyConnection, wareh
     landed, distinct = one(
         con,
         f"select count(*), count(distinct event_id) from {raw(warehouse, 'messaging/events')} "
-        "where event_id in (select event_id from wh.stg_messaging__events)",
+        "where event_id in (select event_id from wh.staging.stg_messaging__events)",
     )
     assert landed > distinct, "the generator redelivers some rows"
-    assert one(con, "select count(*) from wh.stg_messaging__events") == (distinct,)
+    assert one(con, "select count(*) from wh.staging.stg_messaging__events") == (distinct,)
 
 
 def test_orders_keep_the_newest_update(con: duckdb.DuckDBPyConnection, warehouse: Warehouse) -> None:
@@ -85,7 +85,7 @@ def test_orders_keep_the_newest_update(con: duckdb.DuckDBPyConnection, warehouse
             group by order_id
         )
         select count(*)
-        from wh.stg_shop__orders as orders
+        from wh.staging.stg_shop__orders as orders
         inner join newest on orders.order_id = newest.order_id
         where orders.updated_at is distinct from timezone('UTC', newest.updated_at)
         """,
@@ -106,7 +106,7 @@ def test_minor_units_follow_the_currency(con: duckdb.DuckDBPyConnection, warehou
             count(*) filter (
                 where charges.amount = landed.amount / case landed.currency when 'JPY' then 1 else 100 end
             )
-        from wh.stg_stripe__charges as charges
+        from wh.staging.stg_stripe__charges as charges
         inner join landed on charges.charge_id = landed.id
         where landed.currency in ('USD', 'EUR', 'GBP', 'JPY')
         group by 1
@@ -117,9 +117,9 @@ def test_minor_units_follow_the_currency(con: duckdb.DuckDBPyConnection, warehou
 
 
 def test_unknown_currencies_are_rejected_not_staged(con: duckdb.DuckDBPyConnection) -> None:
-    known = "(select currency from wh.currencies)"
+    known = "(select currency from wh.reference.currencies)"
     for model in ("stg_stripe__charges", "stg_stripe__refunds", "stg_shop__orders", "stg_shop__cart_events"):
-        assert one(con, f"select count(*) from wh.{model} where currency not in {known}") == (0,)
+        assert one(con, f"select count(*) from wh.staging.{model} where currency not in {known}") == (0,)
     rejected = one(
         con,
         "select count(*) from wh.rejected_records "
@@ -135,7 +135,7 @@ def test_timestamps_need_an_offset_and_become_utc(con: duckdb.DuckDBPyConnection
             f"select event_id, occurred_at from {raw(warehouse, 'shop/cart_events')} where event_id is not null"
         ).fetchall()
     }
-    staged = dict(con.execute("select event_id, occurred_at from wh.stg_shop__cart_events").fetchall())
+    staged = dict(con.execute("select event_id, occurred_at from wh.staging.stg_shop__cart_events").fetchall())
     with_offset = [e for e in staged if landed[e].endswith("Z") or landed[e][-6] in "+-"]
     assert len(with_offset) == len(staged), "only text with an offset is staged"
     assert len({landed[e][-6:] for e in with_offset}) >= 3, "offsets vary in the landing data"
@@ -165,7 +165,7 @@ def test_customer_key_is_the_hash_of_the_normalised_email(con: duckdb.DuckDBPyCo
             qualify row_number() over (partition by event_id order by _loaded_at desc) = 1
         )
         select count(*) filter (where events.customer_key is distinct from md5(lower(trim(landed.email)))), count(*)
-        from wh.stg_shop__cart_events as events
+        from wh.staging.stg_shop__cart_events as events
         inner join landed on events.event_id = landed.event_id
         """,
     )
@@ -200,7 +200,7 @@ def test_rejected_records_match_the_manifest(seeded: tuple[Warehouse, dict, duck
 
 def test_staged_rows_are_the_distinct_usable_keys(seeded: tuple[Warehouse, dict, duckdb.DuckDBPyConnection]) -> None:
     _, manifest, con = seeded
-    staged = {table: one(con, f"select count(*) from wh.{STAGING_MODELS[table]}")[0] for table in manifest}
+    staged = {table: one(con, f"select count(*) from wh.staging.{STAGING_MODELS[table]}")[0] for table in manifest}
     assert staged == {table: stats["distinct_keys"] for table, stats in manifest.items()}
 
 
@@ -213,7 +213,7 @@ def test_landed_rows_are_staged_duplicates_or_rejected(
     for table in manifest:
         landed = one(con, f"select count(*) from {raw(built, table.replace('.', '/'))}")[0]
         rejected = one(con, f"select count(*) from wh.rejected_records where source_table = '{table}'")[0]
-        staged = one(con, f"select count(*) from wh.{STAGING_MODELS[table]}")[0]
+        staged = one(con, f"select count(*) from wh.staging.{STAGING_MODELS[table]}")[0]
         duplicates[table] = landed - rejected - staged
     assert duplicates == {table: stats["duplicates_removed"] for table, stats in manifest.items()}
     assert any(duplicates.values())

@@ -43,8 +43,9 @@ class EngineBuilds:
     manifest_path: Path
     seconds: dict[str, float] = field(default_factory=dict)
 
-    def spark_table_glob(self, table: str) -> str:
-        return str(self.spark_dir / "warehouse" / "cart_recovery.db" / table / "*.parquet")
+    def spark_table_glob(self, table: str, schema: str = "cart_recovery") -> str:
+        """The parquet files of a Spark table; the marts are in the target's schema, the layers in their own."""
+        return str(self.spark_dir / "warehouse" / f"{schema}.db" / table / "*.parquet")
 
 
 def _java_major_version() -> int | None:

@@ -156,13 +156,12 @@ def test_spark_built_the_second_batch_incrementally(engine_builds: EngineBuilds)
     """Two Spark builds are logged, and the staging tables are partitioned by event date."""
     con = duckdb.connect()
     try:
-        (builds,) = con.execute(
-            f"select count(*) from read_parquet('{engine_builds.spark_table_glob('int_warehouse__builds')}')"
-        ).fetchone()
+        builds_glob = engine_builds.spark_table_glob("int_warehouse__builds", "intermediate")
+        (builds,) = con.execute(f"select count(*) from read_parquet('{builds_glob}')").fetchone()
     finally:
         con.close()
     assert builds == 2
     partitions = list(
-        (engine_builds.spark_dir / "warehouse" / "cart_recovery.db" / "stg_shop__cart_events").glob("event_date=*")
+        (engine_builds.spark_dir / "warehouse" / "staging.db" / "stg_shop__cart_events").glob("event_date=*")
     )
     assert len(partitions) > 100, "stg_shop__cart_events is not partitioned by event_date"

@@ -22,9 +22,16 @@
 {%- if not ns.compute_all and previous['cart_definitions'] != cart_definitions() %}
     {%- set ns.compute_all = true %}
 {%- endif %}
+{#- The per-cart tables live in different schemas (intermediate, the public one): look each up where the graph
+    puts it. A ref() would make fct_cart_recovery an input of the model that scopes it. -#}
 {%- if execute and not ns.compute_all %}
-    {%- for name in cart_models %}
-        {%- if adapter.get_relation(this.database, this.schema, name) is none %}
+    {%- set cart_nodes = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
+        | selectattr('name', 'in', cart_models) | list %}
+    {%- if cart_nodes | length != cart_models | length %}
+        {%- set ns.compute_all = true %}
+    {%- endif %}
+    {%- for node in cart_nodes %}
+        {%- if adapter.get_relation(node.database, node.schema, node.alias) is none %}
             {%- set ns.compute_all = true %}
         {%- endif %}
     {%- endfor %}
