@@ -61,11 +61,16 @@ def test_main_holds_only_the_interface_and_the_layers_their_schemas(warehouse: W
     assert {"fct_orders", "snap_workflow_exceptions", BUILD_INFO_TABLE, "warehouse_landed_rows"} <= public
 
     enabled = [node for node in manifest["nodes"].values() if node["resource_type"] in ("model", "seed")]
-    for folder, schema in (("models/staging/", "staging"), ("models/intermediate/", "intermediate")):
+    layers = (
+        ("models/staging/", "staging"),
+        ("models/intermediate/", "intermediate"),
+        ("models/semantic/", "semantic"),
+    )
+    for folder, schema in layers:
         expected = {node["name"] for node in enabled if node["original_file_path"].startswith(folder)}
         assert expected and found[schema] == expected, schema
     assert found["reference"] == {node["name"] for node in enabled if node["resource_type"] == "seed"}
-    assert set(found) == {"main", "staging", "intermediate", "reference"}
+    assert set(found) == {"main", "staging", "intermediate", "semantic", "reference"}
 
 
 def test_every_public_column_has_a_comment(warehouse: Warehouse) -> None:
