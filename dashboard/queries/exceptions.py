@@ -9,6 +9,8 @@ import pandas as pd
 import streamlit as st
 from db import CACHE_TTL_SECONDS, SPINNER, Build, Filters, one_row, query, where_clause
 
+from cart_recovery.metrics import SEMANTIC_LAYER  # the KPI tiles' metrics (docs/metrics.md)
+
 #: Allow-lists: the only values that reach SQL as identifiers or that the page's filters offer.
 QUEUE_DIMENSIONS: dict[str, str] = {
     "owner": "owner",
@@ -77,9 +79,9 @@ def exception_kpis(
             f"""
             select
                 count(*) as exceptions,
-                count(*) filter (where status = 'open') as open,
+                cast(coalesce({SEMANTIC_LAYER.sql("open_exceptions")}, 0) as bigint) as open,
                 count(*) filter (where status = 'open' and severity in ('critical', 'high')) as open_critical_or_high,
-                coalesce(sum(amount_at_risk) filter (where status = 'open'), 0) as open_amount_at_risk,
+                coalesce({SEMANTIC_LAYER.sql("open_amount_at_risk")}, 0) as open_amount_at_risk,
                 count(*) filter (where status = 'resolved') as resolved,
                 median(hours_past_due) filter (where status = 'open') as median_open_hours_past_due,
                 count(*) filter (where status = 'open' and clears_by_itself) as open_clearing_by_itself,

@@ -8,7 +8,8 @@ import pandas as pd
 import streamlit as st
 from db import CACHE_TTL_SECONDS, SPINNER, Build, Filters, one_row, query, where_clause
 
-from cart_recovery.metrics import MATURE_RECOVERY_RATE_SQL  # rendered from metric recovery_rate; the notebook's too
+# The KPI tiles' metrics are rendered from the semantic layer (docs/metrics.md); the notebook's headline too.
+from cart_recovery.metrics import MATURE_RECOVERY_RATE_SQL, SEMANTIC_LAYER
 
 #: The trend's grains and the cohort expression of each (an allow-list: only these reach SQL).
 TREND_GRAINS: dict[str, str] = {
@@ -36,13 +37,13 @@ def recovery_kpis(build: Build, filters: Filters) -> dict[str, Any]:
         query(
             f"""
             select
-                coalesce(sum(abandoned), 0) as abandoned,
+                coalesce({SEMANTIC_LAYER.sql("abandoned_carts")}, 0) as abandoned,
                 coalesce(sum(abandoned) filter (where is_provisional), 0) as abandoned_provisional,
-                coalesce(sum(abandoned) filter (where not is_provisional), 0) as abandoned_mature,
-                coalesce(sum(recovered), 0) as recovered,
-                coalesce(sum(recovered) filter (where not is_provisional), 0) as recovered_mature,
+                coalesce({SEMANTIC_LAYER.sql("mature_abandoned_carts")}, 0) as abandoned_mature,
+                coalesce({SEMANTIC_LAYER.sql("recovered_carts")}, 0) as recovered,
+                coalesce({SEMANTIC_LAYER.sql("mature_recovered_carts")}, 0) as recovered_mature,
                 coalesce(sum(recovered) filter (where is_provisional), 0) as recovered_provisional,
-                coalesce(sum(recovered_revenue), 0) as recovered_revenue,
+                coalesce({SEMANTIC_LAYER.sql("recovered_revenue")}, 0) as recovered_revenue,
                 coalesce(sum(recovered_revenue) filter (where is_provisional), 0) as recovered_revenue_provisional,
                 {MATURE_RECOVERY_RATE_SQL} as recovery_rate_mature,
                 count(distinct cohort_date) filter (where is_provisional and abandoned > 0) as provisional_cohorts
