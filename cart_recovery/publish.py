@@ -21,6 +21,7 @@ from cart_recovery import comments
 from cart_recovery.dbt_run import freshness_rows, node_counts, node_result_rows
 from cart_recovery.errors import BuildError
 from cart_recovery.paths import Paths
+from cart_recovery.workflow import actions
 
 BUILD_INFO_TABLE = "warehouse_build"
 NODE_RESULTS_TABLE = "warehouse_node_results"  # every model/test/seed/snapshot result of the build
@@ -28,7 +29,8 @@ FRESHNESS_TABLE = "warehouse_source_freshness"  # `dbt source freshness` at buil
 LANDED_ROWS_TABLE = "warehouse_landed_rows"  # rows per landed table, counted from the files before dbt runs
 HISTORY_TABLE_PREFIX = "snap_"  # dbt snapshots: carried over from the published file into each build
 # The build's own tables, documented in docs/marts.md "What the published file holds": public beside the marts.
-METADATA_TABLES = (BUILD_INFO_TABLE, NODE_RESULTS_TABLE, FRESHNESS_TABLE, LANDED_ROWS_TABLE)
+ACTIONS_TABLE = actions.BUILD_TABLE  # the owners' actions the build read (cart_recovery/workflow/actions.py)
+METADATA_TABLES = (BUILD_INFO_TABLE, NODE_RESULTS_TABLE, FRESHNESS_TABLE, LANDED_ROWS_TABLE, ACTIONS_TABLE)
 # Where the relations live. 1: everything in `main`; 2: only the interface in `main`, staging, intermediate, seeds
 # and the connector's history in schemas of their own. A build does not continue from a file of another layout.
 SCHEMA_LAYOUT = 2

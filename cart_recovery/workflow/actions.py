@@ -1,7 +1,7 @@
 """Owners' actions on exceptions: validate, record (append to the state database), read, and hand to the build.
 
 The dashboard records; the next `cart_recovery build` copies every action into its build file as the table
-`workflow_exception_actions` (the dbt source `workflow.exception_actions`) before dbt runs. What each action
+`warehouse_exception_actions` (the dbt source `workflow.exception_actions`) before dbt runs. What each action
 means and how a manual resolution stands: docs/workflow.md "Owners' actions" and docs/definitions.md
 "Owners' resolutions".
 """
@@ -20,7 +20,7 @@ import duckdb
 from cart_recovery.workflow import state
 
 #: The table a build file gets, read by dbt as source('workflow', 'exception_actions').
-BUILD_TABLE = "workflow_exception_actions"
+BUILD_TABLE = "warehouse_exception_actions"
 MAX_NAME_CHARS = 100  # actor and assignee
 MAX_TEXT_CHARS = 1000  # comment (the free text of any action)
 
@@ -190,7 +190,7 @@ def _utc_naive(text: str | None) -> dt.datetime | None:
 
 
 def copy_into_build(state_path: Path, build_path: Path) -> int:
-    """Write every recorded action into the build file as `workflow_exception_actions` (empty when there is no
+    """Write every recorded action into the build file as `warehouse_exception_actions` (empty when there is no
     state file), before dbt runs; returns the number of actions. The state file is only read."""
     rows = [
         (

@@ -307,7 +307,7 @@ def test_a_build_killed_mid_run_loses_no_action_and_the_next_build_reads_each_on
 
     result = small.build()
     assert result.returncode == 0, result.stderr[-3000:]
-    built = sorted(row[0] for row in rows(small.published_path, "select action_id from workflow_exception_actions"))
+    built = sorted(row[0] for row in rows(small.published_path, "select action_id from warehouse_exception_actions"))
     assert built == in_state  # every action, none twice
     acted = rows(
         small.published_path,
