@@ -123,13 +123,18 @@ def _row(at: Any, event: str, who: str | None, detail: str) -> dict[str, Any]:
 
 
 def timeline_rows(build: db.Build, detail: dict[str, Any]) -> pd.DataFrame:
-    """Everything that happened to one exception, oldest first: detected, escalated (due), notified per route,
+    """Everything that happened to one exception, oldest first: detected, past due, escalated, notified per route,
     the owners' actions (from the state database, including those no build has read yet) and resolved."""
     exception_id = detail["exception_id"]
     rows = [
         _row(detail["detected_at"], "detected", None, "SLA clock started"),
-        _row(detail["due_at"], "escalated", None, f"SLA of {int(detail['sla_hours'])} h passed"),
+        _row(detail["due_at"], "past due", None, f"SLA of {int(detail['sla_hours'])} h passed"),
     ]
+    # escalated (docs/definitions.md "Exceptions"): still open escalate_after_hours past due, by as-of
+    open_until = detail["resolved_at"] if detail["status"] == "resolved" else detail["as_of"]
+    if not pd.isna(open_until) and pd.Timestamp(detail["escalates_at"]) <= pd.Timestamp(open_until):
+        after = int(detail["escalate_after_hours"])
+        rows.append(_row(detail["escalates_at"], "escalated", None, f"still open {after} h past due"))
     for delivery in state.deliveries_of(state_path(), exception_id):
         failed = f", {delivery['failed_attempts']} failed attempt(s)" if delivery["failed_attempts"] else ""
         rows.append(

@@ -145,6 +145,7 @@ def _exception_list_sql(where: str) -> str:
             exception_id, exception_type, severity, status, owner, route, route_description, source_system,
             entity_type, entity_id,
             detected_at, due_at, resolved_at, sla_hours, hours_past_due, round(hours_past_due / 24, 1) as days_past_due,
+            escalates_at, escalate_after_hours, as_of,
             amount_at_risk, details, expected_outcome, clears_by_itself, resolution, resolved_by, assignee,
             case
                 when status = 'resolved' then 'resolved ' || strftime(resolved_at, '%Y-%m-%d %H:%M')

@@ -221,7 +221,16 @@ def test_acknowledge_and_resolve_on_the_page_reach_the_mart_and_the_snapshot_aft
     at = act(at, "Ana Ops", "resolve", reason=reason, comment="corrected at the source")
     assert at.success[0].value.startswith(f"Recorded: resolve (with a reason) on {chosen} by Ana Ops")
     timeline = at.table[0].value
-    assert list(timeline["Event"]) == ["detected", "escalated", "acknowledged", "resolved"]
+    (escalated,) = rows(
+        small.published_path, "select is_escalated from fct_workflow_exceptions where exception_id = ?", [chosen]
+    )[0]
+    assert list(timeline["Event"]) == [
+        "detected",
+        "past due",
+        *(["escalated"] if escalated else []),
+        "acknowledged",
+        "resolved",
+    ]
     assert list(timeline["Who / route"])[2:] == ["Ana Ops", "Ana Ops"]
     ack, resolve = actions.read_actions(state_of(small), chosen)
     assert (ack["action"], resolve["action"], resolve["reason"]) == ("acknowledge", "resolve", reason)
