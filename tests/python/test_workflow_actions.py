@@ -231,7 +231,7 @@ def test_acknowledge_and_resolve_on_the_page_reach_the_mart_and_the_snapshot_aft
         "acknowledged",
         "resolved",
     ]
-    assert list(timeline["Who / route"])[2:] == ["Ana Ops", "Ana Ops"]
+    assert list(timeline["Who / route"])[-2:] == ["Ana Ops", "Ana Ops"]
     ack, resolve = actions.read_actions(state_of(small), chosen)
     assert (ack["action"], resolve["action"], resolve["reason"]) == ("acknowledge", "resolve", reason)
 
