@@ -74,6 +74,10 @@ def path_beside(published_path: Path) -> Path:
     return published_path.with_name(published_path.stem + ".state.sqlite")
 
 
+#: A delivery attempt that failed: an error (timeout, refused connection) or a status code outside 2xx.
+FAILED_ATTEMPT = "(attempts.error is not null or coalesce(attempts.status_code, 0) not between 200 and 299)"
+
+
 def deliveries_of(path: Path, exception_id: str) -> list[dict]:
     """The deliveries of one exception with their failed-attempt count, oldest first; none without a state file.
     Read-only: never creates the file."""
@@ -83,12 +87,12 @@ def deliveries_of(path: Path, exception_id: str) -> list[dict]:
     connection.row_factory = sqlite3.Row
     try:
         rows = connection.execute(
-            """
+            f"""
             select deliveries.route, deliveries.event, deliveries.status, deliveries.created_at,
                 deliveries.delivered_at, deliveries.attempts,
                 (select count(*) from delivery_attempts as attempts
                  where attempts.route = deliveries.route and attempts.idempotency_key = deliveries.idempotency_key
-                     and (attempts.error is not null or coalesce(attempts.status_code, 0) not between 200 and 299)
+                     and {FAILED_ATTEMPT}
                 ) as failed_attempts
             from deliveries where exception_id = ? order by created_at, route
             """,
@@ -106,12 +110,12 @@ def failing_deliveries_by_exception(path: Path) -> dict[str, int]:
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
     try:
         rows = connection.execute(
-            """
+            f"""
             select deliveries.exception_id, count(*) from deliveries
             where deliveries.status = 'pending' and exists (
                 select 1 from delivery_attempts as attempts
                 where attempts.route = deliveries.route and attempts.idempotency_key = deliveries.idempotency_key
-                    and (attempts.error is not null or coalesce(attempts.status_code, 0) not between 200 and 299))
+                    and {FAILED_ATTEMPT})
             group by deliveries.exception_id
             """
         ).fetchall()
