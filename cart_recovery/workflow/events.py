@@ -4,7 +4,8 @@ Read from `fct_workflow_exceptions` (the current state) and `snap_workflow_excep
 builds). An exception's version counts its re-openings: 1, plus one each time the history shows it open again
 after resolved. Per (exception, version):
 - `opened` while it is open;
-- `escalated` while it is open past `escalates_at` (due_at + the rule's escalate_after_hours);
+- `escalated` while it is open past `escalates_at` (due_at + the rule's escalate_after_hours), unless an owner
+  snoozed it until later than now (the event goes out once the snooze ends, if it is still escalated);
 - `resolved` once it is resolved after an earlier build saw it open; also when it left the mart after an earlier
   build saw it open (its condition no longer holds at all), with `resolved_at` = when that build published. Its
   `resolution` says how: auto, or manual (an owner's, with resolved_by and resolution_reason).
@@ -26,7 +27,7 @@ DEFAULT_DASHBOARD_URL = "http://localhost:8501"
 COLUMNS = (
     "exception_id, exception_type, owner, route, route_description, entity_type, entity_id, severity, "
     "amount_at_risk, due_at, escalates_at, status, is_escalated, resolved_at, resolution, resolved_by, "
-    "resolution_reason"
+    "resolution_reason, snoozed_until"
 )
 
 
@@ -90,8 +91,18 @@ def reporting_currency(connection: duckdb.DuckDBPyConnection) -> str | None:
     ).fetchall()[0][0]
 
 
-def exception_events(connection: duckdb.DuckDBPyConnection, dashboard_url: str) -> Iterator[Event]:
-    """Every event the warehouse implies now (notify queues those not queued before)."""
+def _snoozed(row: dict[str, Any], now: dt.datetime) -> bool:
+    until = row.get("snoozed_until")
+    if until is None:
+        return False
+    return (until if until.tzinfo else until.replace(tzinfo=dt.UTC)) > now
+
+
+def exception_events(
+    connection: duckdb.DuckDBPyConnection, dashboard_url: str, now: dt.datetime | None = None
+) -> Iterator[Event]:
+    """Every event the warehouse implies at `now` (notify queues those not queued before)."""
+    now = now or dt.datetime.now(dt.UTC)
     currency = reporting_currency(connection)
     histories = _histories(connection)
     names = [name.strip() for name in COLUMNS.split(",")]
@@ -103,7 +114,7 @@ def exception_events(connection: duckdb.DuckDBPyConnection, dashboard_url: str) 
         history = histories.get(row["exception_id"], History())
         if row["status"] == "open":
             yield _event(row, "opened", history.version, currency, dashboard_url)
-            if row["is_escalated"]:
+            if row["is_escalated"] and not _snoozed(row, now):
                 yield _event(row, "escalated", history.version, currency, dashboard_url)
         elif history.seen_open:
             yield _event(row, "resolved", history.version, currency, dashboard_url)

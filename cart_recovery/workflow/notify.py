@@ -201,7 +201,7 @@ def notify(
         dashboard_url = env.get("CART_RECOVERY_DASHBOARD_URL") or DEFAULT_DASHBOARD_URL
         warehouse = open_read_only(warehouse_path)
         try:
-            events = list(exception_events(warehouse, dashboard_url))
+            events = list(exception_events(warehouse, dashboard_url, now))
         finally:
             warehouse.close()
         connection = state.connect(state_path)

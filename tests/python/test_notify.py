@@ -21,6 +21,7 @@ import pytest
 from conftest import REPO_ROOT, Warehouse, make_env
 
 from cart_recovery.workflow import state
+from cart_recovery.workflow.events import exception_events
 from cart_recovery.workflow.notify import Retry, pending_messages, send_route
 from cart_recovery.workflow.routes import Route, RoutesError, load_routes
 
@@ -346,3 +347,38 @@ def test_a_second_notify_waits_for_the_first(tmp_path: Path) -> None:
         code, lines = notify(tmp_path / "absent.duckdb", state_path, {"r": route}, env={})
     assert code == EXIT_BUSY and lines[-1].startswith("another notify is delivering from")
     assert not state_path.exists() and not (tmp_path / "out.jsonl").exists()
+
+
+def test_a_snoozed_exception_escalates_only_after_its_snooze() -> None:
+    """Hand-made mart rows: an owner's snooze holds back the escalated event until it ends; opened is never held."""
+    now = dt.datetime(2026, 7, 10, 12, tzinfo=dt.UTC)
+    con = duckdb.connect()
+    con.execute("create table fct_orders as select 'USD' as reporting_currency")
+    con.execute("create table fct_cart_recovery as select 'USD' as reporting_currency where false")
+    con.execute(
+        "create table fct_workflow_exceptions (exception_id varchar, exception_type varchar, owner varchar, "
+        "route varchar, route_description varchar, entity_type varchar, entity_id varchar, severity varchar, "
+        "amount_at_risk decimal(18, 2), due_at timestamp, escalates_at timestamp, status varchar, "
+        "is_escalated boolean, resolved_at timestamp, resolution varchar, resolved_by varchar, "
+        "resolution_reason varchar, snoozed_until timestamp)"
+    )
+    for exception_id, escalated, snoozed_until in (
+        ("snoozed", True, "2026-07-11 00:00:00"),  # snoozed past now: no escalated event yet
+        ("snooze_over", True, "2026-07-10 11:00:00"),  # the snooze ended an hour ago
+        ("never_snoozed", True, None),
+        ("not_escalated", False, "2026-07-11 00:00:00"),
+    ):
+        con.execute(
+            "insert into fct_workflow_exceptions values (?, 'oversell', 'fulfilment', 'fulfilment', 'd', 'sku', "
+            "'SKU-1', 'medium', 1.00, '2026-07-08', '2026-07-09', 'open', ?, null, null, null, null, ?)",
+            [exception_id, escalated, snoozed_until],
+        )
+    keys = {event.idempotency_key for event in exception_events(con, "http://dash", now)}
+    assert keys == {
+        "snoozed:opened:1",
+        "snooze_over:opened:1",
+        "snooze_over:escalated:1",
+        "never_snoozed:opened:1",
+        "never_snoozed:escalated:1",
+        "not_escalated:opened:1",
+    }
