@@ -173,16 +173,8 @@ def _iso(value: dt.datetime | None) -> str | None:
 def read_actions(state_path: Path, exception_id: str | None = None) -> list[dict[str, Any]]:
     """Every recorded action (of one exception when given), oldest first; none when there is no state file.
     Read-only: never creates the file."""
-    if not state_path.exists():
-        return []
-    connection = sqlite3.connect(f"file:{state_path}?mode=ro", uri=True, timeout=30)
-    connection.row_factory = sqlite3.Row
-    try:
-        where, params = ("where exception_id = ?", [exception_id]) if exception_id else ("", [])
-        rows = connection.execute(f"select * from exception_actions {where} order by action_id", params).fetchall()
-        return [dict(row) for row in rows]
-    finally:
-        connection.close()
+    where, params = ("where exception_id = ?", [exception_id]) if exception_id else ("", [])
+    return state.read_rows(state_path, f"select * from exception_actions {where} order by action_id", params)
 
 
 def _utc_naive(text: str | None) -> dt.datetime | None:

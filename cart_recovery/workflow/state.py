@@ -15,7 +15,9 @@ the file as it was before the transaction. Append-only tables refuse UPDATE and 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 ACTIONS = ("acknowledge", "assign", "comment", "snooze", "resolve")
 EVENTS = ("opened", "escalated", "resolved")
@@ -78,50 +80,50 @@ def path_beside(published_path: Path) -> Path:
 FAILED_ATTEMPT = "(attempts.error is not null or coalesce(attempts.status_code, 0) not between 200 and 299)"
 
 
-def deliveries_of(path: Path, exception_id: str) -> list[dict]:
-    """The deliveries of one exception with their failed-attempt count, oldest first; none without a state file.
-    Read-only: never creates the file."""
+def read_rows(path: Path, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """The rows of one query on the state database, as dicts; none when there is no state file. Read-only: never
+    creates the file (the dashboard and the build only read it)."""
     if not path.exists():
         return []
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
     connection.row_factory = sqlite3.Row
     try:
-        rows = connection.execute(
-            f"""
-            select deliveries.route, deliveries.event, deliveries.status, deliveries.created_at,
-                deliveries.delivered_at, deliveries.attempts,
-                (select count(*) from delivery_attempts as attempts
-                 where attempts.route = deliveries.route and attempts.idempotency_key = deliveries.idempotency_key
-                     and {FAILED_ATTEMPT}
-                ) as failed_attempts
-            from deliveries where exception_id = ? order by created_at, route
-            """,
-            [exception_id],
-        ).fetchall()
-        return [dict(row) for row in rows]
+        return [dict(row) for row in connection.execute(sql, list(params)).fetchall()]
     finally:
         connection.close()
+
+
+def deliveries_of(path: Path, exception_id: str) -> list[dict]:
+    """The deliveries of one exception with their failed-attempt count, oldest first; none without a state file."""
+    return read_rows(
+        path,
+        f"""
+        select deliveries.route, deliveries.event, deliveries.status, deliveries.created_at,
+            deliveries.delivered_at, deliveries.attempts,
+            (select count(*) from delivery_attempts as attempts
+             where attempts.route = deliveries.route and attempts.idempotency_key = deliveries.idempotency_key
+                 and {FAILED_ATTEMPT}
+            ) as failed_attempts
+        from deliveries where exception_id = ? order by created_at, route
+        """,
+        [exception_id],
+    )
 
 
 def failing_deliveries_by_exception(path: Path) -> dict[str, int]:
     """Pending deliveries with at least one failed attempt, counted per exception; empty without a state file."""
-    if not path.exists():
-        return {}
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-    try:
-        rows = connection.execute(
-            f"""
-            select deliveries.exception_id, count(*) from deliveries
-            where deliveries.status = 'pending' and exists (
-                select 1 from delivery_attempts as attempts
-                where attempts.route = deliveries.route and attempts.idempotency_key = deliveries.idempotency_key
-                    and {FAILED_ATTEMPT})
-            group by deliveries.exception_id
-            """
-        ).fetchall()
-        return {exception_id: count for exception_id, count in rows}
-    finally:
-        connection.close()
+    rows = read_rows(
+        path,
+        f"""
+        select deliveries.exception_id, count(*) as failing from deliveries
+        where deliveries.status = 'pending' and exists (
+            select 1 from delivery_attempts as attempts
+            where attempts.route = deliveries.route and attempts.idempotency_key = deliveries.idempotency_key
+                and {FAILED_ATTEMPT})
+        group by deliveries.exception_id
+        """,
+    )
+    return {row["exception_id"]: row["failing"] for row in rows}
 
 
 def connect(path: Path) -> sqlite3.Connection:
